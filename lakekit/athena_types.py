@@ -1,0 +1,124 @@
+"""Arrow types <-> Athena (Hive DDL) type names.
+
+lakekit writes only types that map one to one onto Athena's, so a table's catalog
+columns, its Parquet schema and what Athena reads always agree.
+
+>>> import pyarrow as pa
+>>> athena_type(pa.timestamp("us", "UTC")), athena_type(pa.list_(pa.int64()))
+('timestamp', 'array<bigint>')
+>>> arrow_type("struct<a:bigint,b:array<string>>")
+StructType(struct<a: int64, b: list<item: string>>)
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.types as pat
+
+from lakekit.errors import UsageError
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+_SIMPLE_TO_ARROW = {
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "integer": pa.int32(),
+    "smallint": pa.int16(),
+    "tinyint": pa.int8(),
+    "double": pa.float64(),
+    "float": pa.float32(),
+    "real": pa.float32(),
+    "string": pa.string(),
+    "varchar": pa.string(),
+    "boolean": pa.bool_(),
+    "timestamp": TIMESTAMP,
+    "date": pa.date32(),
+    "binary": pa.binary(),
+}
+
+
+def athena_type(t: pa.DataType) -> str:
+    """The Athena type name of an Arrow type lakekit stores."""
+    if pat.is_int64(t) or pat.is_uint32(t):
+        return "bigint"
+    if pat.is_int32(t) or pat.is_uint16(t):
+        return "int"
+    if pat.is_int16(t) or pat.is_uint8(t):
+        return "smallint"
+    if pat.is_int8(t):
+        return "tinyint"
+    if pat.is_uint64(t):
+        return "decimal(20,0)"
+    if pat.is_float64(t):
+        return "double"
+    if pat.is_float32(t) or pat.is_float16(t):
+        return "float"
+    if pat.is_string(t) or pat.is_large_string(t) or pat.is_string_view(t):
+        return "string"
+    if pat.is_boolean(t):
+        return "boolean"
+    if pat.is_timestamp(t):
+        return "timestamp"
+    if pat.is_date(t):
+        return "date"
+    if pat.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pat.is_binary(t) or pat.is_large_binary(t) or pat.is_fixed_size_binary(t):
+        return "binary"
+    if pat.is_list(t) or pat.is_large_list(t):
+        return f"array<{athena_type(t.value_type)}>"
+    if pat.is_map(t):
+        return f"map<{athena_type(t.key_type)},{athena_type(t.item_type)}>"
+    if pat.is_struct(t):
+        inner = ",".join(f"{t.field(i).name}:{athena_type(t.field(i).type)}" for i in range(t.num_fields))
+        return f"struct<{inner}>"
+    if pat.is_null(t):
+        return "string"
+    raise UsageError(f"Arrow type {t} has no Athena equivalent")
+
+
+def arrow_type(name: str) -> pa.DataType:
+    """The Arrow type lakekit uses for an Athena type name."""
+    parsed, rest = _parse(name.replace(" ", "").lower())
+    if rest:
+        raise UsageError(f"cannot read Athena type {name!r}")
+    return parsed
+
+
+def _parse(s: str) -> tuple[pa.DataType, str]:
+    for prefix in ("array<", "map<", "struct<", "decimal("):
+        if s.startswith(prefix):
+            break
+    else:
+        end = min((i for i in (s.find(","), s.find(">")) if i >= 0), default=len(s))
+        word, rest = s[:end], s[end:]
+        base = word.split("(")[0]  # varchar(10) -> varchar
+        if base not in _SIMPLE_TO_ARROW:
+            raise UsageError(f"unknown Athena type {word!r}")
+        return _SIMPLE_TO_ARROW[base], rest
+    if prefix == "decimal(":
+        body, rest = s[len(prefix):].split(")", 1)
+        p, _, sc = body.partition(",")
+        return pa.decimal128(int(p), int(sc or 0)), rest
+    rest = s[len(prefix):]
+    if prefix == "array<":
+        item, rest = _parse(rest)
+        return pa.list_(item), _expect(rest, ">")
+    if prefix == "map<":
+        key, rest = _parse(rest)
+        value, rest = _parse(_expect(rest, ","))
+        return pa.map_(key, value), _expect(rest, ">")
+    fields = []
+    while not rest.startswith(">"):
+        fname, _, rest = rest.partition(":")
+        ftype, rest = _parse(rest)
+        fields.append(pa.field(fname, ftype))
+        if rest.startswith(","):
+            rest = rest[1:]
+    return pa.struct(fields), rest[1:]
+
+
+def _expect(s: str, token: str) -> str:
+    if not s.startswith(token):
+        raise UsageError(f"malformed Athena type near {s!r}")
+    return s[len(token):]

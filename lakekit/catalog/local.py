@@ -1,0 +1,347 @@
+"""The local catalog: one SQLite file shaped like the Glue Data Catalog.
+
+Tables, partitions, per-file Parquet statistics and the load history live in one
+file (``<warehouse>/_lakekit/catalog.db``), so one SQLite transaction makes an
+ingest's catalog changes visible all at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from typing import Iterable, Sequence
+
+from lakekit.catalog.base import (
+    Column,
+    ColumnChunk,
+    DataFile,
+    IngestCommit,
+    Load,
+    Partition,
+    RowGroup,
+    Table,
+)
+from lakekit.errors import CatalogError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS databases (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tables (
+    database TEXT NOT NULL REFERENCES databases(name),
+    name TEXT NOT NULL,
+    location TEXT NOT NULL,
+    columns TEXT NOT NULL,          -- JSON [[name, athena type], ...]
+    partition_keys TEXT NOT NULL,   -- JSON [[name, athena type], ...]
+    parameters TEXT NOT NULL,       -- JSON {key: value}
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (database, name)
+);
+CREATE TABLE IF NOT EXISTS partitions (
+    database TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    partition_values TEXT NOT NULL, -- JSON ["2024", "03", "07"]
+    location TEXT NOT NULL,
+    PRIMARY KEY (database, table_name, partition_values)
+);
+CREATE TABLE IF NOT EXISTS files (
+    database TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    partition_values TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    footer_length INTEGER NOT NULL,
+    row_groups TEXT NOT NULL,       -- JSON [[rows, {column: [compressed, min, max, nulls]}], ...]
+    ingest_id TEXT,
+    PRIMARY KEY (database, table_name, uri)
+);
+CREATE TABLE IF NOT EXISTS loads (
+    database TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    ingest_id TEXT NOT NULL,
+    loaded_at TEXT NOT NULL,
+    records_read INTEGER NOT NULL,
+    records_written INTEGER NOT NULL,
+    records_rejected INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS loads_by_hash ON loads (database, table_name, source_hash);
+CREATE TABLE IF NOT EXISTS ingests (
+    ingest_id TEXT PRIMARY KEY,
+    database TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    committed_at TEXT NOT NULL
+);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def encode_row_groups(row_groups: Sequence[RowGroup]) -> str:
+    return json.dumps(
+        [[rg.rows, {n: [c.compressed_size, c.min, c.max, c.null_count] for n, c in rg.columns.items()}] for rg in row_groups],
+        separators=(",", ":"),
+    )
+
+
+def decode_row_groups(text: str) -> tuple[RowGroup, ...]:
+    return tuple(
+        RowGroup(rows, {n: ColumnChunk(*chunk) for n, chunk in cols.items()}) for rows, cols in json.loads(text)
+    )
+
+
+class LocalCatalog:
+    """The SQLite catalog.
+
+    >>> import tempfile, os
+    >>> cat = LocalCatalog(os.path.join(tempfile.mkdtemp(), "catalog.db"))
+    >>> cat.create_or_update_table(Table("db", "t", "/lake/db/t", [Column("x", "bigint")]))
+    >>> [t.qualified_name for t in cat.list_tables()]
+    ['db.t']
+    """
+
+    name = "local"
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as ex:
+            raise CatalogError(f"cannot open local catalog {path}: {ex}; is it a lakekit catalog?") from ex
+
+    def __repr__(self) -> str:
+        return f"LocalCatalog({self.path!r})"
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _tx(self):
+        return _Transaction(self._db)
+
+    @staticmethod
+    def _table_from_row(row) -> Table:
+        db, name, location, columns, keys, params = row
+        return Table(
+            db,
+            name,
+            location,
+            [Column(n, t) for n, t in json.loads(columns)],
+            [Column(n, t) for n, t in json.loads(keys)],
+            json.loads(params),
+        )
+
+    def _ensure_database(self, name: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO databases VALUES (?, ?)", (name, _now()))
+
+    def _upsert_table(self, table: Table) -> None:
+        self._ensure_database(table.database)
+        now = _now()
+        self._db.execute(
+            """INSERT INTO tables VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (database, name) DO UPDATE SET location=excluded.location,
+               columns=excluded.columns, partition_keys=excluded.partition_keys,
+               parameters=excluded.parameters, updated_at=excluded.updated_at""",
+            (
+                table.database,
+                table.name,
+                table.location,
+                json.dumps([[c.name, c.type] for c in table.columns]),
+                json.dumps([[c.name, c.type] for c in table.partition_keys]),
+                json.dumps(table.parameters, sort_keys=True),
+                now,
+                now,
+            ),
+        )
+
+    def _put_partitions(self, db: str, name: str, partitions: Sequence[Partition]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, ?)",
+            [(db, name, json.dumps(list(p.values)), p.location) for p in partitions],
+        )
+
+    def _put_files(self, db: str, name: str, files: Sequence[DataFile], ingest_id: str | None) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    db,
+                    name,
+                    f.uri,
+                    json.dumps(list(f.partition_values)),
+                    f.size,
+                    f.rows,
+                    f.footer_length,
+                    encode_row_groups(f.row_groups),
+                    ingest_id,
+                )
+                for f in files
+            ],
+        )
+
+    # -- Catalog protocol ----------------------------------------------------------------
+    def list_databases(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM databases ORDER BY name")]
+
+    def list_tables(self, database: str | None = None) -> list[Table]:
+        sql = "SELECT database, name, location, columns, partition_keys, parameters FROM tables"
+        args: tuple = ()
+        if database is not None:
+            sql += " WHERE database = ?"
+            args = (database,)
+        return [self._table_from_row(r) for r in self._db.execute(sql + " ORDER BY database, name", args)]
+
+    def get_table(self, database: str, name: str) -> Table | None:
+        row = self._db.execute(
+            "SELECT database, name, location, columns, partition_keys, parameters FROM tables"
+            " WHERE database = ? AND name = ?",
+            (database, name),
+        ).fetchone()
+        return self._table_from_row(row) if row else None
+
+    def create_or_update_table(self, table: Table) -> None:
+        with self._tx():
+            self._upsert_table(table)
+
+    def drop_table(self, database: str, name: str) -> None:
+        with self._tx():
+            for tbl in ("tables", "partitions", "files", "loads"):
+                column = "name" if tbl == "tables" else "table_name"
+                self._db.execute(f"DELETE FROM {tbl} WHERE database = ? AND {column} = ?", (database, name))
+
+    def list_partitions(self, database: str, name: str) -> list[Partition]:
+        rows = self._db.execute(
+            "SELECT partition_values, location FROM partitions WHERE database = ? AND table_name = ?"
+            " ORDER BY partition_values",
+            (database, name),
+        )
+        return [Partition(tuple(json.loads(v)), loc) for v, loc in rows]
+
+    def add_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> None:
+        with self._tx():
+            self._put_partitions(database, name, partitions)
+
+    def delete_partitions(self, database: str, name: str, values: Iterable[tuple[str, ...]]) -> None:
+        with self._tx():
+            for v in values:
+                key = json.dumps(list(v))
+                self._db.execute(
+                    "DELETE FROM partitions WHERE database = ? AND table_name = ? AND partition_values = ?",
+                    (database, name, key),
+                )
+                self._db.execute(
+                    "DELETE FROM files WHERE database = ? AND table_name = ? AND partition_values = ?",
+                    (database, name, key),
+                )
+
+    def list_files(self, database: str, name: str) -> list[DataFile]:
+        rows = self._db.execute(
+            "SELECT uri, size, rows, footer_length, row_groups, partition_values FROM files"
+            " WHERE database = ? AND table_name = ? ORDER BY uri",
+            (database, name),
+        )
+        return [
+            DataFile(uri, size, nrows, footer, decode_row_groups(rgs), tuple(json.loads(pv)))
+            for uri, size, nrows, footer, rgs, pv in rows
+        ]
+
+    def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
+        with self._tx():
+            self._put_files(database, name, files, None)
+
+    def delete_files(self, database: str, name: str, uris: Iterable[str]) -> None:
+        with self._tx():
+            self._db.executemany(
+                "DELETE FROM files WHERE database = ? AND table_name = ? AND uri = ?",
+                [(database, name, u) for u in uris],
+            )
+
+    def loaded_hashes(self, database: str, name: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT source_hash FROM loads WHERE database = ? AND table_name = ?", (database, name)
+        )
+        return {r[0] for r in rows}
+
+    def loads(self, database: str, name: str) -> list[Load]:
+        rows = self._db.execute(
+            "SELECT source, source_hash, ingest_id, loaded_at, records_read, records_written, records_rejected"
+            " FROM loads WHERE database = ? AND table_name = ? ORDER BY loaded_at",
+            (database, name),
+        )
+        return [Load(s, h, i, dt.datetime.fromisoformat(t), r, w, j) for s, h, i, t, r, w, j in rows]
+
+    def is_committed(self, ingest_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM ingests WHERE ingest_id = ?", (ingest_id,)).fetchone()
+        return row is not None
+
+    def commit_ingest(self, commit: IngestCommit) -> None:
+        t = commit.table
+        with self._tx():
+            self._upsert_table(t)
+            for values in commit.replaced_partitions:
+                self._db.execute(
+                    "DELETE FROM files WHERE database = ? AND table_name = ? AND partition_values = ?",
+                    (t.database, t.name, json.dumps(list(values))),
+                )
+            self._put_partitions(t.database, t.name, commit.partitions)
+            self._put_files(t.database, t.name, commit.files, commit.ingest_id)
+            self._db.executemany(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        t.database,
+                        t.name,
+                        ld.source,
+                        ld.source_hash,
+                        ld.ingest_id,
+                        ld.loaded_at.isoformat(),
+                        ld.records_read,
+                        ld.records_written,
+                        ld.records_rejected,
+                    )
+                    for ld in commit.loads
+                ],
+            )
+            self._db.execute(
+                "INSERT INTO ingests VALUES (?, ?, ?, ?)", (commit.ingest_id, t.database, t.name, _now())
+            )
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as ex:
+            raise CatalogError(f"cannot lock the local catalog: {ex}") from ex
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as ex:
+                self.db.execute("ROLLBACK")
+                raise CatalogError(f"local catalog commit failed: {ex}") from ex
+        else:
+            self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise CatalogError(f"local catalog update failed: {exc}") from exc
+        return False

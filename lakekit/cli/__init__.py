@@ -1,0 +1,113 @@
+"""The ``lakekit`` command: click, and nothing else.
+
+Each command parses its flags, calls one library function, and prints the result.
+Library errors become one-line messages with the exit code SPEC gives their kind;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any, Callable
+
+import click
+
+from lakekit.errors import LakekitError
+
+
+class LakekitGroup(click.Group):
+    """Turns lakekit errors (and stray exceptions) into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LakekitError as ex:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {ex}", err=True)
+            ctx.exit(ex.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as ex:  # noqa: BLE001 - last line of defence: never a traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            first = str(ex).splitlines()[0] if str(ex) else ""
+            click.echo(f"error: unexpected {type(ex).__name__}: {first} (run with --debug for details)", err=True)
+            ctx.exit(4)
+
+
+@click.group(cls=LakekitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="lakekit")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """lakekit: turn raw records into a partitioned Parquet lake, query it with SQL,
+    know what each query costs before it runs, and lint queries and layouts.
+
+    \b
+    Example:
+      lakekit sample events --rows 10000 > events.jsonl
+      lakekit ingest events.jsonl --table analytics.events --timestamp-column ts
+      lakekit query "SELECT count(*) FROM analytics.events WHERE year = '2024'" --estimate-cost
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+# -- shared options -------------------------------------------------------------------
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(f)
+
+
+def lake_options(f: Callable) -> Callable:
+    """``--warehouse`` and ``--catalog``, taken by every command that touches the lake."""
+    f = click.option(
+        "--catalog", type=click.Choice(["local", "glue"]), default=None,
+        help="Catalog: local (SQLite in the warehouse) or glue. [env LAKEKIT_CATALOG]",
+    )(f)
+    f = click.option(
+        "--warehouse", metavar="URI", default=None,
+        help="Where table data lives: a folder or s3://bucket/prefix. [env LAKEKIT_WAREHOUSE; default ./lake]",
+    )(f)
+    return f
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _register() -> None:
+    """Attach the command modules; each owns one family of commands."""
+    import importlib
+
+    for module in ("ingest", "tables", "sample", "query", "lint", "catalog"):
+        try:
+            mod = importlib.import_module(f"lakekit.cli.{module}")
+        except ModuleNotFoundError as ex:
+            if ex.name == f"lakekit.cli.{module}":
+                continue  # that family is not built yet
+            raise
+        for command in getattr(mod, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register()
+
+
+def run() -> None:  # pragma: no cover - console script entry point
+    main(prog_name="lakekit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

@@ -1,0 +1,69 @@
+"""lakekit's errors: one base class, one subclass per kind of failure.
+
+Every error carries the process exit code SPEC assigns to its kind, so the CLI maps
+errors to exit codes in one place and library users can catch by kind.
+"""
+
+from __future__ import annotations
+
+
+class LakekitError(Exception):
+    """Base of every error lakekit raises on purpose. Its message is one line."""
+
+    exit_code = 4
+
+
+class UsageError(LakekitError):
+    """A flag, argument or setting is wrong; the message says which and what to use."""
+
+    exit_code = 2
+
+
+class InputError(LakekitError):
+    """Input data that stops a command as a whole (not a single bad record)."""
+
+    exit_code = 2
+
+
+class UnsafeNameError(InputError):
+    """A table name or partition value that could escape its table's folder."""
+
+
+class TableNotFound(UsageError):
+    """The catalog has no such table."""
+
+
+class RejectLimitExceeded(LakekitError):
+    """More records were rejected than ``--max-rejects`` allows; nothing was committed."""
+
+    exit_code = 1
+
+
+class BudgetExceeded(LakekitError):
+    """A query's estimated cost is over ``--max-cost``; it was not run."""
+
+    exit_code = 3
+
+
+class CatalogError(LakekitError):
+    """The catalog (local SQLite or AWS Glue) failed."""
+
+
+class StorageError(LakekitError):
+    """Reading or writing the warehouse's storage failed."""
+
+
+class EngineError(LakekitError):
+    """The query engine (DuckDB or Athena) failed to run a query."""
+
+
+class QueryFailed(EngineError):
+    """The engine ran the query and it failed; the message carries the engine's reason."""
+
+
+class QueryCancelled(EngineError):
+    """The query was cancelled (by the user or the engine) before it finished."""
+
+
+class QueryTimeout(EngineError):
+    """The query did not finish within the allowed time and was cancelled."""
