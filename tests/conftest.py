@@ -1,0 +1,44 @@
+"""Fixtures shared by every test package. Area-specific fixtures live beside their tests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.moto_server import MotoServer
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch, tmp_path):
+    """No LAKEKIT_*/AWS_* from the developer's shell and no lakekit.toml leak into tests."""
+    for key in list(os.environ):
+        if key.startswith(("LAKEKIT_", "AWS_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> str:
+    """An empty local warehouse folder."""
+    path = tmp_path / "lake"
+    path.mkdir()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One real moto server process per test session (per xdist worker), on 127.0.0.1."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch):
+    """Point boto3 at a freshly reset moto server; returns the server."""
+    moto_server.reset()
+    for key, value in moto_server.env().items():
+        monkeypatch.setenv(key, value)
+    return moto_server
