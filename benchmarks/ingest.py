@@ -1,0 +1,543 @@
+"""Ingest benchmark: lakekit vs DuckDB COPY vs pandas + awswrangler.
+
+Generates N synthetic click events as JSON Lines (``lakekit.sample``: ids, ISO
+timestamps over 60 days, ints, floats, strings; about 200 bytes a record), plus the
+same with 1% bad records, and turns each into zstd Parquet partitioned
+``year=/month=/day=`` with:
+
+1. ``lakekit ingest`` (the installed command) on the clean and on the 1%-bad file;
+2. DuckDB ``COPY (SELECT ... FROM read_json(...)) TO ... (PARTITION_BY ...)``;
+3. ``pandas.read_json(lines=True)`` + ``awswrangler.s3.to_parquet(dataset=True)``
+   into a real moto S3 server on 127.0.0.1.
+
+Each run is its own process, timed and measured by ``_measure.measure`` (wall
+seconds, CPU seconds, peak RSS). Every output is read back and its rows counted,
+so a fast but wrong run cannot win. lakekit also runs at two more sizes to show
+whether its memory stays flat as the input grows.
+
+Usage::
+
+    .venv/bin/python benchmarks/ingest.py --records 2000000 --out docs/perf-ingest-table.md
+    .venv/bin/python benchmarks/ingest.py --quick --skip-awswrangler
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+from _measure import Measurement, measure  # noqa: E402
+
+PYTHON = sys.executable
+LAKEKIT = str(Path(sys.executable).with_name("lakekit"))
+TABLE = "bench.events"
+BAD_FRACTION = 0.01
+SEED = 42
+
+# The schema lakekit infers for these events, given to DuckDB explicitly: its fastest
+# path (no sampling pass) and the only way to get user_id as BIGINT when the 1%-bad
+# file holds "not-a-number" values (auto-detection would widen user_id to JSON).
+DUCKDB_COLUMNS = (
+    "{'event_id': 'VARCHAR', 'ts': 'TIMESTAMP', 'user_id': 'BIGINT', 'event_type': 'VARCHAR',"
+    " 'country': 'VARCHAR', 'device': 'VARCHAR', 'amount': 'DOUBLE', 'quantity': 'BIGINT',"
+    " 'session_ms': 'BIGINT'}"
+)
+
+TARGETS = {
+    "clean_vs_duckdb": 1.0,
+    "bad_vs_duckdb": 0.7,
+    "vs_awswrangler": 6.0,
+    "peak_rss_mb": 400.0,
+    "rss_scaling": 1.2,
+}
+
+
+# -- input data --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    path: Path
+    records: int  # lines in the file
+    good: int  # lines that are a well-formed record of the right types
+    bad: int
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+
+def _write_clean(paths_by_rows: dict[int, Path]) -> None:
+    """Write several clean files in one pass: with no bad records, ``events(n)`` is a
+    prefix of ``events(m)`` for n < m, so the smaller files are the larger one's head."""
+    from lakekit.sample import events_jsonl
+
+    largest = max(paths_by_rows)
+    handles = sorted(((n, open(p, "w", encoding="utf-8")) for n, p in paths_by_rows.items()), key=lambda x: x[0])
+    try:
+        for i, line in enumerate(events_jsonl(largest, seed=SEED)):
+            for n, handle in handles:
+                if i < n:
+                    handle.write(line)
+    finally:
+        for _, handle in handles:
+            handle.close()
+
+
+def _write_bad(path: Path, rows: int) -> int:
+    from lakekit.sample import events
+
+    bad = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for rec in events(rows, seed=SEED, bad_fraction=BAD_FRACTION):
+            if isinstance(rec, str):
+                bad += 1
+                handle.write(rec + "\n")
+            else:
+                handle.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    return bad
+
+
+def prepare_data(workdir: Path, clean_sizes: list[int], bad_size: int) -> tuple[dict[int, Dataset], Dataset]:
+    """Generate (or reuse from an earlier run) the input files; a sidecar ``.meta.json``
+    records the line counts so a cached file is trusted only if complete."""
+    data = workdir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+
+    def cached(path: Path) -> dict | None:
+        meta = path.with_suffix(".meta.json")
+        if path.exists() and meta.exists():
+            info = json.loads(meta.read_text())
+            if info.get("size") == path.stat().st_size:
+                return info
+        return None
+
+    def remember(path: Path, good: int, bad: int) -> None:
+        meta = {"good": good, "bad": bad, "size": path.stat().st_size}
+        path.with_suffix(".meta.json").write_text(json.dumps(meta))
+
+    clean_paths = {n: data / f"events-{n}.jsonl" for n in sorted(set(clean_sizes))}
+    missing = {n: p for n, p in clean_paths.items() if cached(p) is None}
+    if missing:
+        started = time.perf_counter()
+        _write_clean(missing)
+        for n, p in missing.items():
+            remember(p, n, 0)
+        _log(f"generated {', '.join(f'{n:,}' for n in missing)} clean records in {time.perf_counter() - started:.0f}s")
+    clean = {n: Dataset(p, n, n, 0) for n, p in clean_paths.items()}
+
+    bad_path = data / f"events-{bad_size}-bad{BAD_FRACTION:g}.jsonl"
+    info = cached(bad_path)
+    if info is None:
+        started = time.perf_counter()
+        bad = _write_bad(bad_path, bad_size)
+        remember(bad_path, bad_size - bad, bad)
+        info = {"good": bad_size - bad, "bad": bad}
+        _log(f"generated {bad_size:,} records with {bad:,} bad in {time.perf_counter() - started:.0f}s")
+    return clean, Dataset(bad_path, bad_size, info["good"], info["bad"])
+
+
+# -- the children: each tool's run, in its own process --------------------------------
+
+
+def child_duckdb(source: str, out: str, ignore_errors: bool) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    options = f"format = 'newline_delimited', columns = {DUCKDB_COLUMNS}"
+    if ignore_errors:
+        options += ", ignore_errors = true"
+    con.execute(
+        f"""
+        COPY (
+            SELECT *, strftime(ts, '%Y') AS year, strftime(ts, '%m') AS month, strftime(ts, '%d') AS day
+            FROM read_json('{source}', {options})
+        ) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day))
+        """
+    )
+
+
+def child_awswrangler(source: str, s3_path: str) -> None:
+    import awswrangler as wr
+    import pandas as pd
+
+    df = pd.read_json(source, lines=True)
+    ts = pd.to_datetime(df["ts"], utc=True)
+    df["ts"] = ts.dt.tz_localize(None)  # naive UTC, as Athena stores timestamps
+    df["year"] = ts.dt.strftime("%Y")
+    df["month"] = ts.dt.strftime("%m")
+    df["day"] = ts.dt.strftime("%d")
+    wr.s3.to_parquet(df, path=s3_path, dataset=True, partition_cols=["year", "month", "day"], compression="zstd")
+
+
+# -- runs and their checks -----------------------------------------------------------
+
+
+@dataclass
+class Run:
+    tool: str
+    input: str  # "clean" or "1% bad"
+    dataset: Dataset
+    measurement: Measurement | None = None
+    rows_out: int | None = None
+    partitions: int | None = None
+    check: str = ""
+    passed: bool = False
+    verdict: str = ""  # overrides the "ok" shown for a passed check
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.measurement is not None and self.measurement.ok
+
+    @property
+    def records_per_second(self) -> float | None:
+        return self.dataset.records / self.measurement.seconds if self.ok else None
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        return self.measurement.peak_rss_mb if self.measurement else None
+
+
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    # Runs must not pick up a developer's lakekit settings or AWS profile.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEKIT_", "AWS_"))}
+    env.update(extra or {})
+    return env
+
+
+def _count_local(root: Path) -> tuple[int, int]:
+    """Rows and leaf partition folders of a hive-partitioned Parquet tree (footers only)."""
+    import pyarrow.dataset as ds
+
+    files = [p for p in root.rglob("*.parquet") if not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts)]
+    rows = ds.dataset([str(p) for p in files], format="parquet").count_rows() if files else 0
+    return rows, len({p.parent for p in files})
+
+
+def run_lakekit(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    run = Run("lakekit", label, dataset)
+    warehouse = workdir / "out" / f"lakekit-{dataset.path.stem}"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    argv = [LAKEKIT, "ingest", str(dataset.path), "--table", TABLE, "--timestamp-column", "ts",
+            "--warehouse", str(warehouse), "--json"]
+    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
+    if not run.ok:
+        run.check = f"FAILED ({run.measurement.failure()})"
+        return run
+    report = json.loads(run.measurement.stdout)
+    written, rejected = report["records_written"], report["records_rejected"]
+    run.rows_out, run.partitions = _count_local(warehouse / "bench" / "events")
+    reconciled = report["records_read"] == written + rejected == dataset.records
+    run.passed = reconciled and run.rows_out == written == dataset.good and rejected == dataset.bad
+    run.check = f"{run.rows_out:,} rows read back, {rejected:,} rejected"
+    if not reconciled:
+        run.notes.append(f"lakekit counts do not reconcile: {report}")
+    if rejected != dataset.bad:
+        run.notes.append(f"lakekit rejected {rejected:,} records; the file holds {dataset.bad:,} bad ones")
+    if run.rows_out != written:
+        run.notes.append(f"lakekit reported {written:,} written but {run.rows_out:,} read back")
+    shutil.rmtree(warehouse, ignore_errors=True)
+    return run
+
+
+def run_duckdb(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    import duckdb
+
+    run = Run("DuckDB COPY", label, dataset)
+    out = workdir / "out" / f"duckdb-{dataset.path.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ignore_errors = dataset.bad > 0  # without it DuckDB stops at the first malformed line
+    argv = [PYTHON, __file__, "--child", "duckdb", str(dataset.path), str(out)] + (["--ignore-errors"] if ignore_errors else [])
+    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
+    if not run.ok:
+        run.check = f"FAILED ({run.measurement.failure()})"
+        return run
+    run.rows_out, run.partitions = _count_local(out)
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
+    all_null, some_null = con.execute(
+        f"SELECT count(*) FILTER (WHERE event_id IS NULL AND ts IS NULL),"
+        f" count(*) FILTER (WHERE event_id IS NOT NULL AND user_id IS NULL)"
+        f" FROM read_parquet('{out}/**/*.parquet', hive_partitioning = true)"
+    ).fetchone()
+    if ignore_errors:
+        # DuckDB's ignore_errors keeps every line: a malformed one becomes an all-NULL row
+        # (in partition year=NULL), a value of the wrong type becomes NULL.
+        run.passed = run.rows_out == dataset.records
+        run.verdict = "lossy"
+        run.check = f"{run.rows_out:,} rows read back; {all_null:,} all-NULL, {some_null:,} with user_id NULLed"
+        run.notes.append(
+            "DuckDB needs ignore_errors=true to get through the 1%-bad file; it then writes every line: "
+            f"{all_null:,} malformed lines as all-NULL rows and {some_null:,} rows whose wrong-typed user_id "
+            "became NULL, with no record of what was lost"
+        )
+    else:
+        run.passed = run.rows_out == dataset.good and all_null == 0 and some_null == 0
+        run.check = f"{run.rows_out:,} rows read back"
+    shutil.rmtree(out, ignore_errors=True)
+    return run
+
+
+def run_awswrangler(dataset: Dataset, workdir: Path, timeout: float) -> Run:
+    import boto3
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+    from tests.moto_server import DUMMY_ENV, MotoServer
+
+    run = Run("pandas + awswrangler", "clean", dataset)
+    with MotoServer() as server:
+        boto3.client("s3", endpoint_url=server.url, **_boto_creds()).create_bucket(Bucket="bench")
+        argv = [PYTHON, __file__, "--child", "awswrangler", str(dataset.path), "s3://bench/events/"]
+        run.measurement = measure(argv, env=_child_env(server.env()), cwd=workdir, timeout=timeout)
+        if not run.ok:
+            run.check = f"FAILED ({run.measurement.failure()})"
+            return run
+        s3 = pafs.S3FileSystem(
+            access_key=DUMMY_ENV["AWS_ACCESS_KEY_ID"], secret_key=DUMMY_ENV["AWS_SECRET_ACCESS_KEY"],
+            session_token=DUMMY_ENV["AWS_SESSION_TOKEN"], region="us-east-1",
+            endpoint_override=server.url, scheme="http",
+        )
+        table = ds.dataset("bench/events", filesystem=s3, format="parquet", partitioning="hive")
+        run.rows_out = table.count_rows()
+        run.partitions = len({f.rsplit("/", 1)[0] for f in table.files})
+    run.passed = run.rows_out == dataset.good
+    run.check = f"{run.rows_out:,} rows read back from moto S3"
+    run.notes.append("awswrangler writes to a moto S3 server on 127.0.0.1; the server's own memory is not counted")
+    return run
+
+
+def _boto_creds() -> dict[str, str]:
+    from tests.moto_server import DUMMY_ENV
+
+    return {
+        "aws_access_key_id": DUMMY_ENV["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": DUMMY_ENV["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": DUMMY_ENV["AWS_SESSION_TOKEN"],
+        "region_name": "us-east-1",
+    }
+
+
+def lakekit_available() -> str | None:
+    """None when ``lakekit ingest`` can run here, else why not."""
+    if not Path(LAKEKIT).exists():
+        return f"{LAKEKIT} not found"
+    probe = subprocess.run([LAKEKIT, "ingest", "--help"], capture_output=True, text=True, env=_child_env())
+    if probe.returncode != 0:
+        return "`lakekit ingest` is not available in this build"
+    return None
+
+
+# -- the report ----------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _verdict(value: float | None, target: float, higher_is_better: bool = True) -> str:
+    if value is None:
+        return "not measured"
+    met = value >= target if higher_is_better else value <= target
+    return "met" if met else "**missed**"
+
+
+def machine() -> list[str]:
+    import duckdb
+    import pandas
+    import pyarrow
+
+    try:
+        import awswrangler
+
+        wr_version = awswrangler.__version__
+    except ImportError:
+        wr_version = "not installed"
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        mem = f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM"
+    except ImportError:
+        mem = "RAM unknown"
+    try:
+        lakekit_rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        lakekit_rev = "unknown"
+    return [
+        f"- Machine: {os.cpu_count()} CPUs ({cpu}), {mem}, {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()}, pyarrow {pyarrow.__version__}, duckdb {duckdb.__version__}, "
+        f"pandas {pandas.__version__}, awswrangler {wr_version}; lakekit at commit {lakekit_rev}",
+    ]
+
+
+def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean: Dataset, bad: Dataset) -> str:
+    lines = [f"# Ingest benchmark: {clean.records:,} records", ""]
+    lines += machine()
+    lines.append(
+        f"- Input: {clean.records:,} JSON Lines records, {clean.size_bytes / 2**20:.0f} MiB "
+        f"({clean.size_bytes / clean.records:.0f} bytes a record); the 1%-bad file holds {bad.bad:,} bad lines "
+        f"(truncated JSON or a string user_id)"
+    )
+    lines.append(f"- Command: `{' '.join([Path(PYTHON).name, 'benchmarks/ingest.py', *args.argv])}`")
+    lines += ["", "| tool | input | records | seconds | records/s | CPU s | peak RSS MB | partitions | output check |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for run in [*runs, *scaling]:
+        m = run.measurement
+        verdict = (run.verdict or "ok") if run.passed else "**WRONG**" if run.ok else ""
+        lines.append(
+            f"| {run.tool} | {run.input} | {run.dataset.records:,} | {_fmt(m.seconds if m else None, '.1f')} | "
+            f"{_fmt(run.records_per_second, ',.0f')} | {_fmt(m.cpu_seconds if m else None, '.1f')} | "
+            f"{_fmt(run.peak_rss_mb, '.0f')} | {run.partitions if run.partitions is not None else 'n/a'} | "
+            f"{verdict}{': ' if verdict else ''}{run.check} |"
+        )
+
+    def find(tool: str, label: str) -> Run | None:
+        return next((r for r in runs if r.tool == tool and r.input == label), None)
+
+    def rate(run: Run | None) -> float | None:
+        # A wrong result does not earn a speed ratio, except DuckDB on bad data, whose
+        # "wrong" is its documented ignore_errors behaviour, reported beside it.
+        return run.records_per_second if run and (run.passed or run.input == "1% bad") else None
+
+    lk_clean, lk_bad = find("lakekit", "clean"), find("lakekit", "1% bad")
+    dd_clean, dd_bad = find("DuckDB COPY", "clean"), find("DuckDB COPY", "1% bad")
+    wr_clean = find("pandas + awswrangler", "clean")
+    lk_bad_rate = lk_bad.records_per_second if lk_bad and lk_bad.passed else None
+    small = next((r for r in scaling if r.dataset.records < clean.records), None)
+    large = next((r for r in scaling if r.dataset.records > clean.records), None)
+    rss_ratio = _ratio(large.peak_rss_mb if large and large.ok else None, small.peak_rss_mb if small and small.ok else None)
+    peak = lk_clean.peak_rss_mb if lk_clean and lk_clean.ok else None
+    peak_bad = lk_bad.peak_rss_mb if lk_bad and lk_bad.ok else None
+    worst_peak = max((p for p in (peak, peak_bad) if p is not None), default=None)
+    ratios = [
+        ("lakekit / DuckDB COPY records/s, clean", _ratio(rate(lk_clean), rate(dd_clean)), TARGETS["clean_vs_duckdb"], True, "x"),
+        ("lakekit / DuckDB COPY records/s, 1% bad (DuckDB with ignore_errors)", _ratio(lk_bad_rate, rate(dd_bad)),
+         TARGETS["bad_vs_duckdb"], True, "x"),
+        ("lakekit 1% bad / DuckDB COPY clean, records/s", _ratio(lk_bad_rate, rate(dd_clean)), TARGETS["bad_vs_duckdb"], True, "x"),
+        ("lakekit / awswrangler records/s, clean", _ratio(rate(lk_clean), rate(wr_clean)), TARGETS["vs_awswrangler"], True, "x"),
+        ("lakekit peak RSS MB (worst of clean and 1% bad)", worst_peak, TARGETS["peak_rss_mb"], False, " MB"),
+        (f"lakekit peak RSS {large.dataset.records:,} / {small.dataset.records:,} records" if small and large
+         else "lakekit peak RSS scaling", rss_ratio, TARGETS["rss_scaling"], False, "x"),
+    ]
+    lines += ["", "| measure | value | target | verdict |", "|---|---:|---:|---|"]
+    for name, value, target, higher, unit in ratios:
+        shown = _fmt(value, ".2f" if unit == "x" else ".0f")
+        bound = ">=" if higher else "<="
+        lines.append(f"| {name} | {shown}{unit if value is not None else ''} | {bound} {target:g}{unit} | "
+                     f"{_verdict(value, target, higher)} |")
+    if args.quick:
+        lines += ["", "_Quick smoke run: the targets are set for 2M records, so these verdicts are indicative only._"]
+    notes = [note for run in [*runs, *scaling] for note in run.notes]
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(notes)]
+    return "\n".join(lines) + "\n"
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _run_logged(label: str, fn, *fn_args) -> Run:
+    _log(f"running {label} ...")
+    run = fn(*fn_args)
+    m = run.measurement
+    if m is not None:
+        _log(f"  {label}: {m.seconds:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, {run.check}")
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        tool, *rest = argv[1:]
+        if tool == "duckdb":
+            child_duckdb(rest[0], rest[1], ignore_errors="--ignore-errors" in rest)
+        elif tool == "awswrangler":
+            child_awswrangler(rest[0], rest[1])
+        else:
+            raise SystemExit(f"unknown child {tool!r}")
+        return 0
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=2_000_000, help="records in the main comparison (default 2,000,000)")
+    parser.add_argument("--scaling", default=None, metavar="SMALL,LARGE",
+                        help="record counts for lakekit's peak-RSS scaling runs (default N/2,2N)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 records unless --records is given")
+    parser.add_argument("--skip-awswrangler", action="store_true", help="leave out the pandas + awswrangler run")
+    parser.add_argument("--skip-scaling", action="store_true", help="leave out lakekit's runs at other sizes")
+    parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
+    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",
+                        help="where input files (kept, reused) and outputs (deleted after checking) go")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds before one run is killed")
+    args = parser.parse_args(argv)
+    args.argv = argv
+    if args.quick and "--records" not in " ".join(argv):
+        args.records = 20_000
+    n = args.records
+    if n < 100:
+        parser.error("--records must be at least 100")
+    small, large = (n // 2, n * 2)
+    if args.scaling:
+        small, large = (int(x.replace("_", "")) for x in args.scaling.split(","))
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    clean_sizes = [n] if args.skip_scaling else [small, n, large]
+    clean_sets, bad_set = prepare_data(args.workdir, clean_sizes, n)
+    clean = clean_sets[n]
+
+    unavailable = lakekit_available()
+    runs: list[Run] = []
+    if unavailable:
+        _log(f"skipping lakekit: {unavailable}")
+    else:
+        runs.append(_run_logged("lakekit, clean", run_lakekit, clean, "clean", args.workdir, args.timeout))
+        runs.append(_run_logged("lakekit, 1% bad", run_lakekit, bad_set, "1% bad", args.workdir, args.timeout))
+    runs.append(_run_logged("DuckDB COPY, clean", run_duckdb, clean, "clean", args.workdir, args.timeout))
+    runs.append(_run_logged("DuckDB COPY, 1% bad", run_duckdb, bad_set, "1% bad", args.workdir, args.timeout))
+    if not args.skip_awswrangler:
+        runs.append(_run_logged("pandas + awswrangler, clean", run_awswrangler, clean, args.workdir, args.timeout))
+    scaling: list[Run] = []
+    if not unavailable and not args.skip_scaling:
+        for size in (small, large):
+            scaling.append(_run_logged(f"lakekit, {size:,} clean", run_lakekit, clean_sets[size], "clean", args.workdir, args.timeout))
+    if unavailable:
+        runs.insert(0, Run("lakekit", "clean", clean, check=f"not run: {unavailable}"))
+
+    text = report(runs, scaling, args, clean, bad_set)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0 if all(r.passed for r in [*runs, *scaling] if r.measurement is not None) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
