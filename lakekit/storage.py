@@ -2,15 +2,31 @@
 
 Everything goes through a pyarrow filesystem so the same code writes and lists local
 paths and S3 objects. Paths handed around inside lakekit are *URIs*: absolute local
-paths or ``s3://bucket/key``.
+paths or ``s3://bucket/key``. A :class:`Storage` rooted anywhere also reads and writes
+URIs of the other kind (a local source file into an ``s3://`` warehouse, an ``s3://``
+source into a local one): the filesystem is picked per URI.
+
+On S3:
+
+- writes stream through pyarrow's S3 output stream, which switches to a multipart
+  upload once a file outgrows one part (about 10 MB), so big Parquet files never sit
+  in memory whole;
+- every request is retried with exponential backoff and jitter on throttling
+  (``SlowDown``, ``503``), on both the pyarrow and the boto3 side (:data:`S3_RETRY_ATTEMPTS`);
+- a finished write is checked: the object's size must equal the bytes written, so
+  a truncated object raises :class:`~lakekit.errors.StorageError` instead of being
+  committed;
+- :meth:`Storage.move` is a server-side copy (multipart copy for big objects), a size
+  check, then a delete of the source: S3 has no rename.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -19,6 +35,11 @@ from lakekit.errors import StorageError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
+
+#: attempts per S3 request before giving up; throttling backs off exponentially.
+S3_RETRY_ATTEMPTS = 10
+#: objects above this are copied in parts (S3's single CopyObject limit is 5 GiB).
+MULTIPART_COPY_THRESHOLD = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -32,11 +53,41 @@ def is_s3(uri: str) -> bool:
     return uri.startswith("s3://")
 
 
+def split_s3(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key/part`` -> ``('bucket', 'key/part')``.
+
+    >>> split_s3("s3://lake/db/t/year=2024/part-0.parquet")
+    ('lake', 'db/t/year=2024/part-0.parquet')
+    """
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
+
+
 def join(base: str, *parts: str) -> str:
     """Join URI parts with '/', whatever the OS: ``join('s3://b/p', 'db', 't')``."""
     if is_s3(base):
         return posixpath.join(base, *parts)
     return os.path.join(base, *parts)
+
+
+def aws_client(service: str, boto3_session: "boto3.Session | None" = None) -> Any:
+    """The one place lakekit makes AWS clients.
+
+    Endpoint, region and credentials come from boto3's own chain (``AWS_ENDPOINT_URL``
+    points everything at a local server); throttled calls are retried with backoff.
+    """
+    import boto3
+    from botocore.config import Config
+
+    session = boto3_session or boto3.Session()
+    config = Config(
+        retries={"mode": "standard", "max_attempts": S3_RETRY_ATTEMPTS},
+        max_pool_connections=32,
+    )
+    kwargs = {}
+    if session.region_name is None:
+        kwargs["region_name"] = os.environ.get("LAKEKIT_REGION") or "us-east-1"
+    return session.client(service, config=config, **kwargs)
 
 
 def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSystem:
@@ -49,9 +100,12 @@ def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSy
     import boto3
 
     session = boto3_session or boto3.Session()
-    client = session.client("s3")
+    client = aws_client("s3", session)
     endpoint = client.meta.endpoint_url
-    kwargs: dict = {"region": client.meta.region_name or "us-east-1"}
+    kwargs: dict = {
+        "region": client.meta.region_name or "us-east-1",
+        "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=S3_RETRY_ATTEMPTS),
+    }
     if endpoint and not endpoint.startswith("https://s3.") and "amazonaws.com" not in endpoint:
         scheme, _, rest = endpoint.partition("://")
         kwargs.update(endpoint_override=rest, scheme=scheme)
@@ -60,6 +114,72 @@ def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSy
         frozen = creds.get_frozen_credentials()
         kwargs.update(access_key=frozen.access_key, secret_key=frozen.secret_key, session_token=frozen.token)
     return pafs.S3FileSystem(**kwargs)
+
+
+class _CheckedS3Output:
+    """An S3 output stream that, once closed, checks the object has every byte written.
+
+    pyarrow uploads in the background and in parts; an upload that loses a part
+    must never leave a shorter object that looks complete. After ``close`` the object's
+    size is compared with the bytes handed to ``write``.
+    """
+
+    def __init__(self, stream: pa.NativeFile, fs: pafs.FileSystem, path: str, uri: str):
+        self._stream = stream
+        self._fs = fs
+        self._path = path
+        self._uri = uri
+        self._written = 0
+        self.closed = False
+
+    def write(self, data) -> int:
+        n = self._stream.write(data)
+        self._written += memoryview(data).nbytes
+        return n
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._stream.close()
+            info = self._fs.get_file_info(self._path)
+        except (OSError, pa.ArrowException) as ex:
+            raise StorageError(f"cannot write {self._uri}: {ex}") from ex
+        if info.type != pafs.FileType.File or info.size != self._written:
+            found = "no object" if info.type != pafs.FileType.File else f"{info.size} bytes"
+            raise StorageError(
+                f"upload of {self._uri} is incomplete: wrote {self._written} bytes, S3 holds {found}; "
+                "the file was not committed, run the command again"
+            )
+
+    def __enter__(self) -> "_CheckedS3Output":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the writer failed: do not complete (and so commit) a partial upload
+            self.closed = True
+            try:
+                self._stream.close()
+            except (OSError, pa.ArrowException):
+                pass
 
 
 class Storage:
@@ -73,25 +193,51 @@ class Storage:
     """
 
     def __init__(self, root: str, boto3_session: "boto3.Session | None" = None):
+        self._session = boto3_session
+        self._lock = threading.Lock()
+        self._s3fs: pafs.S3FileSystem | None = None
+        self._s3client: Any = None
+        self._localfs = pafs.LocalFileSystem()
         if is_s3(root):
-            self.fs: pafs.FileSystem = s3_filesystem(boto3_session)
+            bucket, _ = split_s3(root)
+            if not bucket:
+                raise UsageError(f"warehouse {root!r} names no bucket; write it like s3://bucket/prefix")
             self.root = root.rstrip("/")
+            self.fs: pafs.FileSystem = self._s3()
         else:
             if "://" in root:
                 raise UsageError(f"warehouse {root!r}: only local paths and s3:// URIs are supported")
-            self.fs = pafs.LocalFileSystem()
+            self.fs = self._localfs
             self.root = os.path.abspath(root)
+
+    # -- S3 handles (made once, on first use) ---------------------------------------
+    def _s3(self) -> pafs.S3FileSystem:
+        with self._lock:
+            if self._s3fs is None:
+                self._s3fs = s3_filesystem(self._session)
+            return self._s3fs
+
+    def s3_client(self) -> Any:
+        """The boto3 S3 client this storage uses for copies and checks."""
+        with self._lock:
+            if self._s3client is None:
+                self._s3client = aws_client("s3", self._session)
+            return self._s3client
 
     # -- paths -------------------------------------------------------------------------
     def uri(self, *parts: str) -> str:
         return join(self.root, *parts)
 
+    def _fs_for(self, uri: str) -> pafs.FileSystem:
+        return self._s3() if is_s3(uri) else self._localfs
+
     def _path(self, uri: str) -> str:
         """The filesystem path pyarrow wants: ``bucket/key`` for S3, the path locally."""
         return uri[len("s3://"):] if is_s3(uri) else uri
 
-    def _uri(self, path: str) -> str:
-        return "s3://" + path if is_s3(self.root) else path
+    def _uri(self, path: str, like: str | None = None) -> str:
+        s3 = is_s3(like) if like is not None else is_s3(self.root)
+        return "s3://" + path if s3 else path
 
     def is_under(self, uri: str, base: str) -> bool:
         """True when ``uri`` is ``base`` itself or lies inside it (after normalising)."""
@@ -103,72 +249,149 @@ class Storage:
     def open_input(self, uri: str, *, decompress: bool = False) -> pa.NativeFile:
         """Open for streaming reads; ``decompress`` detects .gz/.bz2/.zst by extension."""
         try:
-            return self.fs.open_input_stream(self._path(uri), compression="detect" if decompress else None)
+            return self._fs_for(uri).open_input_stream(
+                self._path(uri), compression="detect" if decompress else None
+            )
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot read {uri}: {ex}") from ex
 
     def open_random_access(self, uri: str) -> pa.NativeFile:
         try:
-            return self.fs.open_input_file(self._path(uri))
+            return self._fs_for(uri).open_input_file(self._path(uri))
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot read {uri}: {ex}") from ex
 
+    def _info(self, uri: str) -> pafs.FileInfo:
+        try:
+            return self._fs_for(uri).get_file_info(self._path(uri))
+        except (OSError, pa.ArrowException) as ex:
+            raise StorageError(f"cannot look up {uri}: {ex}") from ex
+
     def exists(self, uri: str) -> bool:
-        return self.fs.get_file_info(self._path(uri)).type != pafs.FileType.NotFound
+        return self._info(uri).type != pafs.FileType.NotFound
 
     def is_dir(self, uri: str) -> bool:
-        return self.fs.get_file_info(self._path(uri)).type == pafs.FileType.Directory
+        return self._info(uri).type == pafs.FileType.Directory
 
     def size(self, uri: str) -> int:
-        info = self.fs.get_file_info(self._path(uri))
+        info = self._info(uri)
         if info.type == pafs.FileType.NotFound:
             raise StorageError(f"{uri} does not exist")
         return info.size
 
     def list_files(self, prefix: str, recursive: bool = True) -> Iterator[FileEntry]:
         """Files under ``prefix`` (none when it does not exist), in no set order."""
-        selector = pafs.FileSelector(self._path(prefix), recursive=recursive, allow_not_found=True)
+        selector = pafs.FileSelector(self._path(prefix).rstrip("/"), recursive=recursive, allow_not_found=True)
         try:
-            infos = self.fs.get_file_info(selector)
+            infos = self._fs_for(prefix).get_file_info(selector)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot list {prefix}: {ex}") from ex
         for info in infos:
             if info.type == pafs.FileType.File:
-                yield FileEntry(self._uri(info.path), info.size, info.mtime_ns)
+                yield FileEntry(self._uri(info.path, prefix), info.size, info.mtime_ns)
 
     def list_dirs(self, prefix: str) -> list[str]:
-        selector = pafs.FileSelector(self._path(prefix), recursive=False, allow_not_found=True)
-        return [self._uri(i.path) for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.Directory]
+        selector = pafs.FileSelector(self._path(prefix).rstrip("/"), recursive=False, allow_not_found=True)
+        try:
+            infos = self._fs_for(prefix).get_file_info(selector)
+        except (OSError, pa.ArrowException) as ex:
+            raise StorageError(f"cannot list {prefix}: {ex}") from ex
+        return [self._uri(i.path, prefix) for i in infos if i.type == pafs.FileType.Directory]
 
     def read_bytes(self, uri: str) -> bytes:
         with self.open_input(uri) as f:
             return f.read()
 
     # -- writing -----------------------------------------------------------------------
-    def open_output(self, uri: str) -> pa.NativeFile:
+    def open_output(self, uri: str):
+        """A writable stream; on S3 a multipart upload whose size is checked on close."""
         try:
             if not is_s3(uri):
-                self.fs.create_dir(os.path.dirname(uri), recursive=True)
-            return self.fs.open_output_stream(self._path(uri))
+                self._localfs.create_dir(os.path.dirname(uri), recursive=True)
+                return self._localfs.open_output_stream(uri)
+            fs = self._s3()
+            path = self._path(uri)
+            return _CheckedS3Output(fs.open_output_stream(path), fs, path, uri)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot write {uri}: {ex}") from ex
 
     def write_bytes(self, uri: str, data: bytes) -> None:
+        if is_s3(uri):
+            # One PUT is atomic on S3: readers see all of the object or none of it.
+            bucket, key = split_s3(uri)
+            self._call(f"cannot write {uri}", self.s3_client().put_object, Bucket=bucket, Key=key, Body=data)
+            return
         with self.open_output(uri) as f:
             f.write(data)
 
-    def move(self, src: str, dst: str) -> None:
-        """Move a file into place: an atomic rename locally, copy-then-delete on S3."""
+    def _call(self, what: str, fn, **kwargs) -> Any:
+        """Run a boto3 call (retried by botocore); failures become StorageError."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(**kwargs)
+        except ClientError as ex:
+            err = ex.response.get("Error", {})
+            raise StorageError(f"{what}: {err.get('Code', 'error')}: {err.get('Message', ex)}") from ex
+        except BotoCoreError as ex:
+            raise StorageError(f"{what}: {ex}") from ex
+
+    def copy(self, src: str, dst: str) -> None:
+        """Copy a file; on S3 a server-side copy (in parts when big), then a size check."""
+        if is_s3(src) and is_s3(dst):
+            client = self.s3_client()
+            sb, sk = split_s3(src)
+            db, dk = split_s3(dst)
+            what = f"cannot copy {src} to {dst}"
+            head = self._call(what, client.head_object, Bucket=sb, Key=sk)
+            size = head["ContentLength"]
+            if size <= MULTIPART_COPY_THRESHOLD:
+                self._call(what, client.copy_object, Bucket=db, Key=dk, CopySource={"Bucket": sb, "Key": sk})
+            else:
+                from boto3.s3.transfer import TransferConfig
+
+                config = TransferConfig(multipart_threshold=MULTIPART_COPY_THRESHOLD, max_concurrency=8)
+                self._call(
+                    what, client.copy, CopySource={"Bucket": sb, "Key": sk}, Bucket=db, Key=dk, Config=config
+                )
+            copied = self._call(what, client.head_object, Bucket=db, Key=dk)["ContentLength"]
+            if copied != size:
+                raise StorageError(f"{what}: the copy holds {copied} of {size} bytes; run the command again")
+            return
         try:
             if not is_s3(dst):
-                self.fs.create_dir(os.path.dirname(dst), recursive=True)
-            self.fs.move(self._path(src), self._path(dst))
+                self._localfs.create_dir(os.path.dirname(dst), recursive=True)
+            pafs.copy_files(self._path(src), self._path(dst), self._fs_for(src), self._fs_for(dst))
+        except (OSError, pa.ArrowException) as ex:
+            raise StorageError(f"cannot copy {src} to {dst}: {ex}") from ex
+
+    def move(self, src: str, dst: str) -> None:
+        """Move a file into place: an atomic rename locally, copy-check-delete on S3.
+
+        On S3 the destination appears whole (a completed copy is one object) and the
+        source is deleted only after the copy's size has been checked, so a failure at
+        any point leaves a complete file in one place or the other, never a fragment.
+        """
+        if is_s3(src) or is_s3(dst):
+            self.copy(src, dst)
+            self.delete(src)
+            return
+        try:
+            self._localfs.create_dir(os.path.dirname(dst), recursive=True)
+            self._localfs.move(src, dst)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot move {src} to {dst}: {ex}") from ex
 
     def delete(self, uri: str, missing_ok: bool = True) -> None:
+        if is_s3(uri):
+            if not missing_ok and not self.exists(uri):
+                raise StorageError(f"cannot delete {uri}: it does not exist")
+            bucket, key = split_s3(uri)
+            # DeleteObject succeeds on a missing key, as missing_ok wants.
+            self._call(f"cannot delete {uri}", self.s3_client().delete_object, Bucket=bucket, Key=key)
+            return
         try:
-            self.fs.delete_file(self._path(uri))
+            self._localfs.delete_file(uri)
         except FileNotFoundError:
             if not missing_ok:
                 raise StorageError(f"cannot delete {uri}: it does not exist") from None
@@ -177,9 +400,38 @@ class Storage:
                 return
             raise StorageError(f"cannot delete {uri}: {ex}") from ex
 
+    def delete_many(self, uris: list[str]) -> None:
+        """Delete files; S3 keys go 1,000 to a request."""
+        s3_uris = [u for u in uris if is_s3(u)]
+        for u in uris:
+            if not is_s3(u):
+                self.delete(u)
+        by_bucket: dict[str, list[str]] = {}
+        for u in s3_uris:
+            b, k = split_s3(u)
+            by_bucket.setdefault(b, []).append(k)
+        client = self.s3_client() if by_bucket else None
+        for bucket, keys in by_bucket.items():
+            for i in range(0, len(keys), 1000):
+                chunk = keys[i:i + 1000]
+                resp = self._call(
+                    f"cannot delete objects in s3://{bucket}",
+                    client.delete_objects,
+                    Bucket=bucket,
+                    Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True},
+                )
+                if resp.get("Errors"):
+                    first = resp["Errors"][0]
+                    raise StorageError(
+                        f"cannot delete s3://{bucket}/{first.get('Key')}: {first.get('Code')}: {first.get('Message')}"
+                    )
+
     def delete_dir(self, uri: str) -> None:
+        if is_s3(uri):
+            self.delete_many([e.uri for e in self.list_files(uri)])
+            return
         try:
-            self.fs.delete_dir(self._path(uri))
+            self._localfs.delete_dir(uri)
         except FileNotFoundError:
             pass
         except (OSError, pa.ArrowException) as ex:

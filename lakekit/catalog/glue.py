@@ -1,0 +1,619 @@
+"""The Glue catalog: tables and partitions in the AWS Glue Data Catalog, where Athena
+finds them, plus a manifest for what Glue cannot hold.
+
+Glue keeps databases, tables (Parquet SerDe, ``classification=parquet``, the
+compression, columns with Athena types, string partition keys) and partitions.
+It cannot keep lakekit's load history (which sources a table already holds) or the
+per-file Parquet statistics that make cost estimates exact. Those live in a
+*manifest*: small immutable JSON objects under the table's own location,
+
+    <table location>/_lakekit/manifest/<sequence>-<kind>-<id>.json
+
+which Athena never reads (it skips ``_``-prefixed paths). Each object records one
+change (an ingest's files, partitions and loads; a crawl's file statistics; removed
+files or partitions); the table's state is the fold of its objects in name order.
+Objects are written once and never changed, so writers never overwrite each other
+and a reader needs no lock; every so often a ``snapshot`` object folds the history
+and the objects before it are deleted.
+
+An ingest commits in this order (:meth:`GlueCatalog.commit_ingest`):
+
+1. table created or updated, partitions created or updated in Glue (a new partition
+   with no files yet adds nothing a query would read);
+2. the ingest's manifest object is written, one PUT: **the commit point**;
+3. a marker ``<warehouse>/_lakekit/commits/<ingest_id>.json`` so crash recovery can
+   ask :meth:`GlueCatalog.is_committed` without knowing the table.
+
+If step 2 fails, what step 1 added is rolled back (partitions it created deleted, the
+table restored or removed) and the error raised: the table is as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from lakekit.catalog.base import (
+    Column,
+    DataFile,
+    IngestCommit,
+    Load,
+    Partition,
+    Table,
+)
+from lakekit.catalog.local import decode_row_groups, encode_row_groups
+from lakekit.config import Settings
+from lakekit.errors import CatalogError, LakekitError
+from lakekit.storage import Storage, aws_client, join
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+#: Glue's limits per request.
+CREATE_BATCH = 100
+UPDATE_BATCH = 100
+DELETE_BATCH = 25
+#: concurrent Glue requests when registering partitions.
+GLUE_CONCURRENCY = 16
+#: manifest objects after the last snapshot that trigger a new snapshot.
+SNAPSHOT_EVERY = 200
+
+MANIFEST_DIR = "_lakekit/manifest"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _chunks(items: Sequence, size: int) -> list[Sequence]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _folder(uri: str) -> str:
+    """Glue and Athena expect folder locations to end with '/'."""
+    return uri if uri.endswith("/") else uri + "/"
+
+
+# -- Glue <-> Table -------------------------------------------------------------------------
+def storage_descriptor(table: Table, location: str) -> dict[str, Any]:
+    """The Parquet storage descriptor shared by a table and its partitions."""
+    compression = table.parameters.get("compression", "none")
+    return {
+        "Columns": [{"Name": c.name, "Type": c.type} for c in table.columns],
+        "Location": _folder(location),
+        "InputFormat": PARQUET_INPUT_FORMAT,
+        "OutputFormat": PARQUET_OUTPUT_FORMAT,
+        "Compressed": compression not in ("none", "uncompressed", ""),
+        "NumberOfBuckets": -1,
+        "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
+        "StoredAsSubDirectories": False,
+        "Parameters": {"classification": "parquet", "compression": compression},
+    }
+
+
+def table_input(table: Table) -> dict[str, Any]:
+    """The Glue ``TableInput`` of a table: an external Parquet table.
+
+    >>> ti = table_input(Table("db", "t", "s3://b/db/t", [Column("x", "bigint")],
+    ...                        [Column("year", "string")], {"compression": "zstd"}))
+    >>> ti["StorageDescriptor"]["Location"], ti["Parameters"]["classification"]
+    ('s3://b/db/t/', 'parquet')
+    """
+    return {
+        "Name": table.name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE", "classification": "parquet", **table.parameters},
+        "PartitionKeys": [{"Name": c.name, "Type": c.type} for c in table.partition_keys],
+        "StorageDescriptor": storage_descriptor(table, table.location),
+    }
+
+
+def partition_input(table: Table, partition: Partition) -> dict[str, Any]:
+    return {
+        "Values": list(partition.values),
+        "StorageDescriptor": storage_descriptor(table, partition.location),
+        "Parameters": {"classification": "parquet"},
+    }
+
+
+def table_from_glue(database: str, raw: dict[str, Any]) -> Table:
+    sd = raw.get("StorageDescriptor", {})
+    return Table(
+        database=database,
+        name=raw["Name"],
+        location=sd.get("Location", "").rstrip("/"),
+        columns=[Column(c["Name"], c.get("Type", "string")) for c in sd.get("Columns", [])],
+        partition_keys=[Column(c["Name"], c.get("Type", "string")) for c in raw.get("PartitionKeys", [])],
+        parameters=dict(raw.get("Parameters", {})),
+    )
+
+
+def is_projected(table: Table) -> bool:
+    return table.parameters.get("projection.enabled", "").lower() == "true"
+
+
+# -- the manifest -------------------------------------------------------------------------
+def encode_file(f: DataFile) -> list:
+    return [f.uri, f.size, f.rows, f.footer_length, list(f.partition_values), json.loads(encode_row_groups(f.row_groups))]
+
+
+def decode_file(item: list) -> DataFile:
+    uri, size, rows, footer, values, rgs = item
+    return DataFile(uri, size, rows, footer, decode_row_groups(json.dumps(rgs)), tuple(values))
+
+
+@dataclass
+class ManifestState:
+    """A table's lakekit state, folded from its manifest objects."""
+
+    files: dict[str, DataFile] = field(default_factory=dict)
+    partitions: dict[tuple[str, ...], str] = field(default_factory=dict)
+    loads: list[Load] = field(default_factory=list)
+    ingest_ids: set[str] = field(default_factory=set)
+
+    def apply(self, entry: dict[str, Any]) -> None:
+        if entry.get("kind") == "snapshot":
+            self.files.clear()
+            self.partitions.clear()
+            self.loads.clear()
+            self.ingest_ids.clear()
+        for values in entry.get("removed_partitions", []):
+            key = tuple(values)
+            self.partitions.pop(key, None)
+            self._drop_files_of(key)
+        for values in entry.get("replaced_partitions", []):
+            self._drop_files_of(tuple(values))
+        for uri in entry.get("deleted_uris", []):
+            self.files.pop(uri, None)
+        for values, location in entry.get("partitions", []):
+            self.partitions[tuple(values)] = location
+        for item in entry.get("files", []):
+            f = decode_file(item)
+            self.files[f.uri] = f
+        for ld in entry.get("loads", []):
+            self.loads.append(
+                Load(ld["source"], ld["source_hash"], ld["ingest_id"], dt.datetime.fromisoformat(ld["loaded_at"]),
+                     ld["records_read"], ld["records_written"], ld["records_rejected"])
+            )
+        self.ingest_ids.update(entry.get("ingest_ids", []))
+        if entry.get("kind") == "ingest":
+            self.ingest_ids.add(entry["id"])
+
+    def _drop_files_of(self, values: tuple[str, ...]) -> None:
+        for uri in [u for u, f in self.files.items() if f.partition_values == values]:
+            del self.files[uri]
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "partitions": [[list(v), loc] for v, loc in sorted(self.partitions.items())],
+            "files": [encode_file(f) for f in self.files.values()],
+            "loads": [_encode_load(ld) for ld in self.loads],
+            "ingest_ids": sorted(self.ingest_ids),
+        }
+
+
+def _encode_load(ld: Load) -> dict[str, Any]:
+    return {
+        "source": ld.source,
+        "source_hash": ld.source_hash,
+        "ingest_id": ld.ingest_id,
+        "loaded_at": ld.loaded_at.isoformat(),
+        "records_read": ld.records_read,
+        "records_written": ld.records_written,
+        "records_rejected": ld.records_rejected,
+    }
+
+
+class GlueCatalog:
+    """The AWS Glue Data Catalog, with lakekit's manifest beside each table's data.
+
+    Clients come from boto3's chain (profile, region, ``AWS_ENDPOINT_URL``); nothing is
+    contacted until a method is called.
+
+    >>> from lakekit.config import Settings
+    >>> GlueCatalog(Settings(warehouse="s3://bucket/lake", catalog="glue")).name
+    'glue'
+    """
+
+    name = "glue"
+
+    def __init__(self, settings: Settings, boto3_session: "boto3.Session | None" = None):
+        self.settings = settings
+        self._session = boto3_session
+        self._glue_client: Any = None
+        self._storage: Storage | None = None
+        # manifest objects are immutable: a URI, once read, never needs reading again
+        self._manifest_cache: dict[str, dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"GlueCatalog(warehouse={self.settings.warehouse!r})"
+
+    def close(self) -> None:
+        pass
+
+    # -- clients -------------------------------------------------------------------------
+    @property
+    def glue(self) -> Any:
+        if self._glue_client is None:
+            session = self._session
+            if session is None and self.settings.region:
+                import boto3
+
+                session = boto3.Session(region_name=self.settings.region)
+                self._session = session
+            self._glue_client = aws_client("glue", session)
+        return self._glue_client
+
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            self._storage = Storage(self.settings.warehouse, self._session)
+        return self._storage
+
+    def _call(self, what: str, fn: Callable, **kwargs) -> Any:
+        """One Glue call; AWS failures become a one-line CatalogError naming ``what``."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        try:
+            return fn(**kwargs)
+        except NoCredentialsError as ex:
+            raise CatalogError(
+                f"{what}: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+            ) from ex
+        except ClientError as ex:
+            err = ex.response.get("Error", {})
+            code = err.get("Code", "error")
+            hint = "; docs/aws.md lists the IAM permissions lakekit needs" if "AccessDenied" in code else ""
+            raise CatalogError(f"{what}: Glue said {code}: {err.get('Message', '')}{hint}") from ex
+        except BotoCoreError as ex:
+            raise CatalogError(f"{what}: {ex}") from ex
+
+    @staticmethod
+    def _code(ex: BaseException) -> str:
+        cause = ex.__cause__
+        response = getattr(cause, "response", None) or {}
+        return response.get("Error", {}).get("Code", "")
+
+    # -- databases and tables --------------------------------------------------------------
+    def list_databases(self) -> list[str]:
+        names: list[str] = []
+        pages = self._call("cannot list Glue databases", self.glue.get_paginator("get_databases").paginate)
+        try:
+            for page in pages:
+                names.extend(d["Name"] for d in page["DatabaseList"])
+        except Exception as ex:  # paginator errors surface while iterating
+            self._reraise("cannot list Glue databases", ex)
+        return sorted(names)
+
+    def _reraise(self, what: str, ex: Exception) -> None:
+        if isinstance(ex, LakekitError):
+            raise ex
+        self._call(what, _raiser(ex))
+
+    def list_tables(self, database: str | None = None) -> list[Table]:
+        databases = [database] if database is not None else self.list_databases()
+        tables: list[Table] = []
+        for db in databases:
+            try:
+                for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=db):
+                    tables.extend(table_from_glue(db, t) for t in page["TableList"])
+            except Exception as ex:
+                if getattr(ex, "response", {}).get("Error", {}).get("Code") == "EntityNotFoundException":
+                    continue
+                self._reraise(f"cannot list Glue tables of {db}", ex)
+        return sorted(tables, key=lambda t: (t.database, t.name))
+
+    def get_table(self, database: str, name: str) -> Table | None:
+        try:
+            raw = self._call(f"cannot read Glue table {database}.{name}", self.glue.get_table,
+                             DatabaseName=database, Name=name)
+        except CatalogError as ex:
+            if self._code(ex) == "EntityNotFoundException":
+                return None
+            raise
+        return table_from_glue(database, raw["Table"])
+
+    def _ensure_database(self, database: str) -> None:
+        try:
+            self._call(f"cannot create Glue database {database}", self.glue.create_database,
+                       DatabaseInput={"Name": database, "Description": "created by lakekit"})
+        except CatalogError as ex:
+            if self._code(ex) != "AlreadyExistsException":
+                raise
+
+    def _put_table(self, table: Table) -> bool:
+        """Create or update the table; True when it was created."""
+        what = f"cannot register Glue table {table.qualified_name}"
+        try:
+            self._call(what, self.glue.create_table, DatabaseName=table.database, TableInput=table_input(table))
+            return True
+        except CatalogError as ex:
+            code = self._code(ex)
+            if code == "EntityNotFoundException":  # no database yet
+                self._ensure_database(table.database)
+                return self._put_table(table)
+            if code != "AlreadyExistsException":
+                raise
+        self._call(what, self.glue.update_table, DatabaseName=table.database, TableInput=table_input(table),
+                   SkipArchive=True)
+        return False
+
+    def create_or_update_table(self, table: Table) -> None:
+        self._put_table(table)
+
+    def drop_table(self, database: str, name: str) -> None:
+        table = self.get_table(database, name)
+        if table is None:
+            return
+        self._call(f"cannot drop Glue table {database}.{name}", self.glue.delete_table,
+                   DatabaseName=database, Name=name)
+        self.storage.delete_dir(join(table.location, MANIFEST_DIR))
+
+    # -- partitions ----------------------------------------------------------------------
+    def _require(self, database: str, name: str) -> Table:
+        table = self.get_table(database, name)
+        if table is None:
+            raise CatalogError(f"table {database}.{name} not found in the Glue catalog; ingest or crawl it first")
+        return table
+
+    def list_partitions(self, database: str, name: str) -> list[Partition]:
+        table = self._require(database, name)
+        if is_projected(table):
+            state = self._state(table)
+            return [Partition(v, loc) for v, loc in sorted(state.partitions.items())]
+        return self._glue_partitions(table)
+
+    def _glue_partitions(self, table: Table) -> list[Partition]:
+        out: list[Partition] = []
+        try:
+            pages = self.glue.get_paginator("get_partitions").paginate(
+                DatabaseName=table.database, TableName=table.name, ExcludeColumnSchema=True
+            )
+            for page in pages:
+                out.extend(
+                    Partition(tuple(p["Values"]), p.get("StorageDescriptor", {}).get("Location", "").rstrip("/"))
+                    for p in page["Partitions"]
+                )
+        except Exception as ex:
+            self._reraise(f"cannot list partitions of {table.qualified_name}", ex)
+        return sorted(out, key=lambda p: p.values)
+
+    def add_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> None:
+        table = self._require(database, name)
+        if is_projected(table):
+            if partitions:
+                self._write_entry(table, "partitions", {"partitions": [[list(p.values), p.location] for p in partitions]})
+            return
+        self._register_partitions(table, partitions)
+
+    def _register_partitions(self, table: Table, partitions: Sequence[Partition]) -> list[tuple[str, ...]]:
+        """Create partitions, 100 to a request and requests concurrently; update those
+        that already exist. Returns the values of the partitions created."""
+        if not partitions:
+            return []
+        inputs = [partition_input(table, p) for p in partitions]
+        what = f"cannot register partitions of {table.qualified_name}"
+
+        def create(chunk):
+            resp = self._call(what, self.glue.batch_create_partition, DatabaseName=table.database,
+                              TableName=table.name, PartitionInputList=list(chunk))
+            return chunk, resp.get("Errors", [])
+
+        existing: list[dict] = []
+        created: list[tuple[str, ...]] = []
+        for chunk, errors in self._parallel(create, _chunks(inputs, CREATE_BATCH)):
+            failed = {tuple(e["PartitionValues"]): e.get("ErrorDetail", {}) for e in errors}
+            for item in chunk:
+                detail = failed.get(tuple(item["Values"]))
+                if detail is None:
+                    created.append(tuple(item["Values"]))
+                elif detail.get("ErrorCode") == "AlreadyExistsException":
+                    existing.append(item)
+                else:
+                    raise CatalogError(
+                        f"{what}: partition {'/'.join(item['Values'])}: {detail.get('ErrorCode')}: "
+                        f"{detail.get('ErrorMessage', '')}"
+                    )
+
+        def update(chunk):
+            entries = [{"PartitionValueList": item["Values"], "PartitionInput": item} for item in chunk]
+            resp = self._call(what, self.glue.batch_update_partition, DatabaseName=table.database,
+                              TableName=table.name, Entries=entries)
+            return resp.get("Errors", [])
+
+        for errors in self._parallel(update, _chunks(existing, UPDATE_BATCH)):
+            if errors:
+                e = errors[0]
+                raise CatalogError(
+                    f"{what}: partition {'/'.join(e.get('PartitionValueList', []))}: "
+                    f"{e.get('ErrorDetail', {}).get('ErrorCode')}: {e.get('ErrorDetail', {}).get('ErrorMessage', '')}"
+                )
+        return created
+
+    def _parallel(self, fn: Callable, chunks: list) -> list:
+        if len(chunks) <= 1:
+            return [fn(c) for c in chunks]
+        with ThreadPoolExecutor(max_workers=min(GLUE_CONCURRENCY, len(chunks))) as pool:
+            return list(pool.map(fn, chunks))
+
+    def _delete_glue_partitions(self, table: Table, values: Sequence[tuple[str, ...]]) -> None:
+        what = f"cannot remove partitions of {table.qualified_name}"
+
+        def delete(chunk):
+            resp = self._call(what, self.glue.batch_delete_partition, DatabaseName=table.database,
+                              TableName=table.name, PartitionsToDelete=[{"Values": list(v)} for v in chunk])
+            return [e for e in resp.get("Errors", [])
+                    if e.get("ErrorDetail", {}).get("ErrorCode") != "EntityNotFoundException"]
+
+        for errors in self._parallel(delete, _chunks(list(values), DELETE_BATCH)):
+            if errors:
+                e = errors[0]
+                raise CatalogError(f"{what}: {e.get('ErrorDetail', {}).get('ErrorMessage', e)}")
+
+    def delete_partitions(self, database: str, name: str, values: Iterable[tuple[str, ...]]) -> None:
+        table = self._require(database, name)
+        values = [tuple(v) for v in values]
+        if not values:
+            return
+        if not is_projected(table):
+            self._delete_glue_partitions(table, values)
+        self._write_entry(table, "remove", {"removed_partitions": [list(v) for v in values]})
+
+    # -- files and loads (the manifest) -----------------------------------------------------
+    def _manifest_prefix(self, table: Table) -> str:
+        return join(table.location, MANIFEST_DIR)
+
+    def _entry_uris(self, table: Table) -> list[str]:
+        uris = sorted(e.uri for e in self.storage.list_files(self._manifest_prefix(table)) if e.uri.endswith(".json"))
+        # start from the newest snapshot: everything before it is folded into it
+        for i in range(len(uris) - 1, -1, -1):
+            if uris[i].endswith("-snapshot.json"):
+                return uris[i:]
+        return uris
+
+    def _read_entry(self, uri: str) -> dict[str, Any]:
+        cached = self._manifest_cache.get(uri)
+        if cached is None:
+            try:
+                cached = json.loads(self.storage.read_bytes(uri))
+            except ValueError as ex:
+                raise CatalogError(f"manifest object {uri} is not valid JSON ({ex}); remove it or restore it") from ex
+            self._manifest_cache[uri] = cached
+        return cached
+
+    def _state(self, table: Table) -> ManifestState:
+        uris = self._entry_uris(table)
+        missing = [u for u in uris if u not in self._manifest_cache]
+        if len(missing) > 1:
+            with ThreadPoolExecutor(max_workers=min(GLUE_CONCURRENCY, len(missing))) as pool:
+                list(pool.map(self._read_entry, missing))
+        state = ManifestState()
+        for uri in uris:
+            state.apply(self._read_entry(uri))
+        return state
+
+    def _write_entry(self, table: Table, kind: str, body: dict[str, Any], entry_id: str | None = None) -> str:
+        entry_id = entry_id or uuid.uuid4().hex[:12]
+        seq = f"{time.time_ns():020d}"
+        uri = join(self._manifest_prefix(table), f"{seq}-{kind}-{entry_id}.json")
+        doc = {"version": 1, "kind": kind, "id": entry_id, "table": table.qualified_name, "written_at": _now(), **body}
+        self.storage.write_bytes(uri, json.dumps(doc, separators=(",", ":")).encode())
+        self._manifest_cache[uri] = doc
+        self._maybe_snapshot(table)
+        return uri
+
+    def _maybe_snapshot(self, table: Table) -> None:
+        """Fold a long history into one object, then delete what it folded."""
+        uris = self._entry_uris(table)
+        if len(uris) < SNAPSHOT_EVERY:
+            return
+        state = ManifestState()
+        for uri in uris:
+            state.apply(self._read_entry(uri))
+        last_seq = uris[-1].rsplit("/", 1)[1].split("-", 1)[0]
+        # sorts right after the last object it folds, before anything written later
+        snap = join(self._manifest_prefix(table), f"{last_seq}-~-snapshot.json")
+        doc = {"version": 1, "kind": "snapshot", "id": "snapshot", "table": table.qualified_name,
+               "written_at": _now(), **state.snapshot()}
+        self.storage.write_bytes(snap, json.dumps(doc, separators=(",", ":")).encode())
+        self._manifest_cache[snap] = doc
+        self.storage.delete_many([u for u in uris if u != snap])
+
+    def list_files(self, database: str, name: str) -> list[DataFile]:
+        table = self.get_table(database, name)
+        if table is None:
+            return []
+        return sorted(self._state(table).files.values(), key=lambda f: f.uri)
+
+    def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
+        if files:
+            self._write_entry(self._require(database, name), "files", {"files": [encode_file(f) for f in files]})
+
+    def delete_files(self, database: str, name: str, uris: Iterable[str]) -> None:
+        uris = list(uris)
+        if uris:
+            self._write_entry(self._require(database, name), "delete", {"deleted_uris": uris})
+
+    def loaded_hashes(self, database: str, name: str) -> set[str]:
+        table = self.get_table(database, name)
+        if table is None:
+            return set()
+        return {ld.source_hash for ld in self._state(table).loads}
+
+    def loads(self, database: str, name: str) -> list[Load]:
+        table = self.get_table(database, name)
+        return [] if table is None else self._state(table).loads
+
+    # -- ingest commits ----------------------------------------------------------------------
+    def _marker(self, ingest_id: str) -> str:
+        return self.storage.uri("_lakekit", "commits", f"{ingest_id}.json")
+
+    def is_committed(self, ingest_id: str) -> bool:
+        if self.storage.exists(self._marker(ingest_id)):
+            return True
+        # The marker is written after the commit point; if it is missing, look for the
+        # ingest's manifest object itself (rare: only after a crash between the two).
+        suffix = f"-ingest-{ingest_id}.json"
+        for table in self.list_tables():
+            if not table.location:
+                continue
+            for entry in self.storage.list_files(self._manifest_prefix(table)):
+                if entry.uri.endswith(suffix):
+                    return True
+            if ingest_id in self._state(table).ingest_ids:
+                return True
+        return False
+
+    def commit_ingest(self, commit: IngestCommit) -> None:
+        table = commit.table
+        previous = self.get_table(table.database, table.name)
+        created_table = self._put_table(table)
+        created_partitions: list[tuple[str, ...]] = []
+        try:
+            if not is_projected(table):
+                created_partitions = self._register_partitions(table, commit.partitions)
+            body = {
+                "partitions": [[list(p.values), p.location] for p in commit.partitions],
+                "replaced_partitions": [list(v) for v in commit.replaced_partitions],
+                "files": [encode_file(f) for f in commit.files],
+                "loads": [_encode_load(ld) for ld in commit.loads],
+            }
+            self._write_entry(table, "ingest", body, entry_id=commit.ingest_id)  # the commit point
+        except BaseException:
+            self._roll_back(table, previous, created_table, created_partitions)
+            raise
+        try:
+            marker = {"ingest_id": commit.ingest_id, "table": table.qualified_name, "committed_at": _now()}
+            self.storage.write_bytes(self._marker(commit.ingest_id), json.dumps(marker).encode())
+        except LakekitError:
+            pass  # committed already; is_committed falls back to the manifest
+
+    def _roll_back(self, table: Table, previous: Table | None, created_table: bool,
+                   created_partitions: list[tuple[str, ...]]) -> None:
+        """Undo a failed commit's Glue changes, as far as Glue still answers."""
+        try:
+            if created_table:
+                self._call("rollback", self.glue.delete_table, DatabaseName=table.database, Name=table.name)
+                return
+            if created_partitions:
+                self._delete_glue_partitions(table, created_partitions)
+            if previous is not None:
+                self._put_table(previous)
+        except LakekitError:
+            pass  # the original error is the one to report
+
+
+def _raiser(ex: Exception) -> Callable[[], None]:
+    def fn() -> None:
+        raise ex
+
+    return fn
