@@ -1,0 +1,224 @@
+"""Where records come from: files, folders, globs, ``s3://`` URIs and stdin.
+
+A source is read as a stream of *blocks*: runs of whole lines (whole records for
+CSV, whose quoted fields may hold line breaks), each tagged with the line number it
+starts at, so that a bad record anywhere can be reported by line.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+import pyarrow as pa
+
+from lakekit.errors import InputError, UsageError
+
+COMPRESSED_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
+CSV_SUFFIXES = (".csv", ".tsv")
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\x28\xb5\x2f\xfd": "zstd"}
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Source:
+    uri: str  # absolute path, s3:// URI, or "-" for stdin
+    size: int | None  # bytes as stored (compressed), None for stdin
+
+    @property
+    def name(self) -> str:
+        return "<stdin>" if self.uri == STDIN else self.uri
+
+    @property
+    def compression(self) -> str | None:
+        return COMPRESSED_SUFFIXES.get(os.path.splitext(self.uri)[1].lower())
+
+    def format_from_name(self) -> str | None:
+        base = self.uri
+        if self.compression:
+            base = os.path.splitext(base)[0]
+        ext = os.path.splitext(base)[1].lower()
+        if ext in JSON_SUFFIXES:
+            return "jsonl"
+        if ext in CSV_SUFFIXES:
+            return "csv"
+        return None
+
+
+def expand_sources(args: list[str], storage_for) -> list[Source]:
+    """Files, folders (every non-hidden file inside, recursively), globs, s3:// and '-'.
+
+    ``storage_for(uri)`` returns a :class:`lakekit.storage.Storage` able to list ``uri``.
+    """
+    if not args:
+        raise UsageError("no SOURCE given; pass files, folders, globs, s3:// URIs or - for stdin")
+    out: list[Source] = []
+    for arg in args:
+        if arg == STDIN:
+            out.append(Source(STDIN, None))
+        elif arg.startswith("s3://"):
+            storage = storage_for(arg)
+            if arg.endswith("/") or storage.is_dir(arg):
+                found = sorted((e for e in storage.list_files(arg.rstrip("/")) if not _hidden(e.uri)), key=lambda e: e.uri)
+                out.extend(Source(e.uri, e.size) for e in found)
+            elif storage.exists(arg):
+                out.append(Source(arg, storage.size(arg)))
+            else:
+                raise InputError(f"source {arg} not found; check the bucket and key")
+        elif os.path.isdir(arg):
+            for root, dirs, files in os.walk(arg):
+                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+                for f in sorted(files):
+                    if not f.startswith((".", "_")):
+                        path = os.path.abspath(os.path.join(root, f))
+                        out.append(Source(path, os.path.getsize(path)))
+        elif os.path.isfile(arg):
+            out.append(Source(os.path.abspath(arg), os.path.getsize(arg)))
+        elif glob.has_magic(arg):
+            matches = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise InputError(f"source pattern {arg!r} matches no files")
+            out.extend(Source(os.path.abspath(p), os.path.getsize(p)) for p in matches)
+        else:
+            raise InputError(f"source {arg} not found; pass an existing file, folder, glob or - for stdin")
+    if not out:
+        raise InputError(f"no files found in {' '.join(args)}")
+    if sum(s.uri == STDIN for s in out) > 1:
+        raise UsageError("stdin (-) can be given only once")
+    return out
+
+
+def _hidden(uri: str) -> bool:
+    return os.path.basename(uri).startswith((".", "_"))
+
+
+class HashingReader:
+    """A raw byte stream that hashes what passes through (used for stdin)."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.bytes_read = 0
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.sha.update(data)
+        self.bytes_read += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def file_hash(source: Source, storage) -> str:
+    """Content hash of a stored source: sha256 of its bytes, or the S3 ETag."""
+    if source.uri.startswith("s3://"):
+        etag = storage.etag(source.uri) if hasattr(storage, "etag") else None
+        if etag:
+            return f"etag:{etag}"
+    sha = hashlib.sha256()
+    with storage.open_input(source.uri) as f:
+        while chunk := f.read(8 << 20):
+            sha.update(chunk)
+    return "sha256:" + sha.hexdigest()
+
+
+def open_source(source: Source, storage) -> tuple[object, HashingReader | None, object]:
+    """Open ``source`` for reading decompressed bytes.
+
+    Returns (stream, stdin hasher or None, raw handle whose position tells progress).
+    """
+    if source.uri == STDIN:
+        hasher = HashingReader(sys.stdin.buffer)
+        head = hasher.read(4)
+        codec = next((c for magic, c in _MAGIC.items() if head.startswith(magic)), None)
+        stream = _Prefixed(head, hasher)
+        if codec:
+            return pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), codec), hasher, hasher
+        return stream, hasher, hasher
+    raw = storage.open_input(source.uri)
+    if source.compression:
+        try:
+            return pa.CompressedInputStream(raw, source.compression), None, raw
+        except (pa.ArrowException, OSError) as ex:
+            raise InputError(f"cannot decompress {source.name}: {ex}") from ex
+    return raw, None, raw
+
+
+class _Prefixed:
+    """A stream that first returns bytes already peeked from another."""
+
+    def __init__(self, head: bytes, rest):
+        self.head = head
+        self.rest = rest
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n is None or n < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:n], self.head[n:]
+            if len(data) < n:
+                data += self.rest.read(n - len(data))
+            return data
+        return self.rest.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class Block:
+    data: bytes  # whole records, ending with a newline (except maybe the last block)
+    first_line: int  # 1-based line number of the block's first line
+    source: Source
+
+
+def read_blocks(stream, source: Source, block_size: int, csv: bool = False) -> Iterator[Block]:
+    """Split a decompressed stream into blocks of whole lines (of about ``block_size``).
+
+    A line longer than ``block_size`` makes a bigger block rather than being cut. For
+    CSV, a block never ends inside a quoted field: the count of '"' before the cut
+    must be even (CSV escapes a quote by doubling it, so parity tells).
+    """
+    line = 1
+    carry = b""
+    while True:
+        try:
+            chunk = stream.read(block_size)
+        except (pa.ArrowException, OSError, EOFError) as ex:
+            raise InputError(f"cannot read {source.name}: {ex}; is the file truncated or not what its name says?") from ex
+        if not chunk:
+            break
+        buf = carry + chunk if carry else chunk
+        cut = _cut_point(buf, csv)
+        if cut < 0:  # no complete line yet: a long line, keep reading
+            carry = buf
+            continue
+        data, carry = buf[: cut + 1], buf[cut + 1 :]
+        yield Block(data, line, source)
+        line += data.count(b"\n")
+    if carry:
+        yield Block(carry, line, source)
+
+
+def _cut_point(buf: bytes, csv: bool) -> int:
+    cut = buf.rfind(b"\n")
+    if not csv:
+        return cut
+    while cut >= 0 and buf.count(b'"', 0, cut) % 2:
+        cut = buf.rfind(b"\n", 0, cut)
+    return cut

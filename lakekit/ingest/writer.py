@@ -1,0 +1,218 @@
+"""Partitioned Parquet writing under a memory budget.
+
+Rows are buffered per partition and written out as row groups. A partition's buffer
+becomes a row group when it reaches the row-group size; when all buffers together pass
+the memory budget, the largest are written first, so memory stays bounded however many
+partitions the input touches. A file is closed when it reaches the target file size.
+Files are written under a staging prefix and only moved into the table at commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from lakekit.catalog.base import DataFile
+from lakekit.ingest.schema import partition_values
+from lakekit.names import check_partition_value
+from lakekit.parquet_stats import stats_from_metadata
+from lakekit.storage import Storage, join
+
+PARQUET_COMPRESSION = {"zstd": "zstd", "snappy": "snappy", "gzip": "gzip", "none": "none"}
+
+
+@dataclass
+class StagedFile:
+    staging_uri: str
+    final_uri: str
+    partition: tuple[str, ...]
+    stats: DataFile
+
+
+@dataclass
+class _OpenFile:
+    staging_uri: str
+    final_uri: str
+    sink: pa.NativeFile
+    writer: pq.ParquetWriter
+    schema: pa.Schema
+    bytes_written: int = 0
+
+
+@dataclass
+class _Buffer:
+    tables: list[pa.Table] = field(default_factory=list)
+    nbytes: int = 0
+    rows: int = 0
+
+
+class PartitionedWriter:
+    """Writes conformed rows to staged Parquet files, one set per partition."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        staging_root: str,
+        table_location: str,
+        partition_by: tuple[str, ...],
+        compression: str,
+        target_file_size: int,
+        memory_budget: int,
+        ingest_id: str,
+    ):
+        self.storage = storage
+        self.staging_root = staging_root
+        self.table_location = table_location
+        self.partition_by = partition_by
+        self.compression = PARQUET_COMPRESSION[compression]
+        self.target_file_size = target_file_size
+        self.memory_budget = memory_budget
+        # A row group is the unit a reader skips by statistics; big enough to read
+        # efficiently, small enough that a file holds a few and buffers stay modest.
+        self.row_group_bytes = max(1 << 20, min(target_file_size // 2, 64 << 20))
+        self.ingest_id = ingest_id
+        self.buffers: dict[int, _Buffer] = {}
+        self.open_files: dict[int, _OpenFile] = {}
+        self.staged: list[StagedFile] = []
+        self.buffered_bytes = 0
+        # Arrow bytes per Parquet byte, learned as row groups are written.
+        self.expansion = 4.0
+        self._seq = 0
+        self.max_open_files = 512
+
+    # -- input ---------------------------------------------------------------------------
+    def add(self, table: pa.Table, keys: pa.Array | None) -> None:
+        if table.num_rows == 0:
+            return
+        if keys is None:
+            self._append(0, table)
+        else:
+            uniques = pc.unique(keys)
+            if len(uniques) == 1:
+                self._append(uniques[0].as_py(), table)
+            else:
+                order = pc.sort_indices(keys)
+                table = table.take(order)
+                sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
+                bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
+                starts = np.concatenate(([0], bounds))
+                ends = np.concatenate((bounds, [len(sorted_keys)]))
+                for s, e in zip(starts, ends):
+                    self._append(int(sorted_keys[s]), table.slice(int(s), int(e - s)))
+        if self.buffered_bytes > self.memory_budget:
+            self._relieve_memory()
+
+    def _append(self, key: int, table: pa.Table) -> None:
+        buf = self.buffers.setdefault(key, _Buffer())
+        buf.tables.append(table)
+        size = table.nbytes
+        buf.nbytes += size
+        buf.rows += table.num_rows
+        self.buffered_bytes += size
+        open_file = self.open_files.get(key)
+        room = self.target_file_size - (open_file.bytes_written if open_file else 0)
+        if buf.nbytes / self.expansion >= min(self.row_group_bytes, max(room, 1 << 20)):
+            self._flush(key)
+
+    def _relieve_memory(self) -> None:
+        """Write the largest buffers until the total is back under half the budget."""
+        for key in sorted(self.buffers, key=lambda k: self.buffers[k].nbytes, reverse=True):
+            if self.buffered_bytes <= self.memory_budget // 2:
+                break
+            self._flush(key)
+
+    # -- output --------------------------------------------------------------------------
+    def _partition_path(self, key: int) -> tuple[tuple[str, ...], str]:
+        if not self.partition_by:
+            return (), ""
+        values = partition_values(key, self.partition_by)
+        parts = [f"{k}={check_partition_value(k, v)}" for k, v in zip(self.partition_by, values)]
+        return values, "/".join(parts)
+
+    def _open(self, key: int, schema: pa.Schema) -> _OpenFile:
+        if len(self.open_files) >= self.max_open_files:
+            # Too many partitions open at once: close the biggest file (fewest left to go).
+            victim = max(self.open_files, key=lambda k: self.open_files[k].bytes_written)
+            self._close(victim)
+        _, rel = self._partition_path(key)
+        self._seq += 1
+        name = f"part-{self.ingest_id}-{self._seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
+        rel_path = f"{rel}/{name}" if rel else name
+        staging_uri = join(self.staging_root, *rel_path.split("/"))
+        final_uri = join(self.table_location, *rel_path.split("/"))
+        sink = self.storage.open_output(staging_uri)
+        writer = pq.ParquetWriter(
+            sink,
+            schema,
+            compression=self.compression,
+            write_statistics=True,
+            use_dictionary=True,
+            # Athena, Hive and Spark cannot read nanosecond timestamps.
+            coerce_timestamps="us",
+            allow_truncated_timestamps=True,
+            store_schema=True,
+        )
+        f = _OpenFile(staging_uri, final_uri, sink, writer, schema)
+        self.open_files[key] = f
+        return f
+
+    def _flush(self, key: int) -> None:
+        buf = self.buffers.pop(key, None)
+        if buf is None or not buf.tables:
+            return
+        self.buffered_bytes -= buf.nbytes
+        table = pa.concat_tables(buf.tables, promote_options="default") if len(buf.tables) > 1 else buf.tables[0]
+        f = self.open_files.get(key)
+        if f is not None and f.schema != table.schema:
+            # The table gained a column since this file was opened: a Parquet file has
+            # one schema, so start a new file.
+            self._close(key)
+            f = None
+        if f is None:
+            f = self._open(key, table.schema)
+        before = f.sink.tell()
+        f.writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        f.bytes_written = f.sink.tell()
+        written = f.bytes_written - before
+        if written > 0 and table.nbytes > 0:
+            self.expansion = 0.7 * self.expansion + 0.3 * (table.nbytes / written)
+        if f.bytes_written >= self.target_file_size * 0.95:
+            self._close(key)
+
+    def _close(self, key: int) -> None:
+        f = self.open_files.pop(key)
+        f.writer.close()
+        f.sink.close()
+        values, _ = self._partition_path(key)
+        with self.storage.open_random_access(f.staging_uri) as src:
+            size = src.size()
+            meta = pq.read_metadata(src)
+        self.staged.append(StagedFile(f.staging_uri, f.final_uri, values, stats_from_metadata(f.final_uri, size, meta, values)))
+
+    def close(self) -> list[StagedFile]:
+        """Write every buffer and close every file; returns the staged files."""
+        for key in list(self.buffers):
+            self._flush(key)
+        for key in list(self.open_files):
+            self._close(key)
+        return self.staged
+
+    def abort(self) -> None:
+        for f in self.open_files.values():
+            try:
+                f.writer.close()
+                f.sink.close()
+            except Exception:  # noqa: BLE001 - best effort; staging is removed anyway
+                pass
+        self.open_files.clear()
+        self.buffers.clear()
+
+    @property
+    def partitions_touched(self) -> set[tuple[str, ...]]:
+        keys = set(self.buffers) | set(self.open_files)
+        return {self._partition_path(k)[0] for k in keys} | {s.partition for s in self.staged}
