@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.insert(0, Run("lakekit", "clean", clean, check=f"not run: {unavailable}"))
 
     text = report(runs, scaling, args, clean, bad_set)
-    print(text)
+    sys.stdout.write(text)
     if args.out:
         args.out.write_text(text)
     return 0 if all(r.passed for r in [*runs, *scaling] if r.measurement is not None) else 1
