@@ -279,6 +279,14 @@ class Storage:
             raise StorageError(f"{uri} does not exist")
         return info.size
 
+    def etag(self, uri: str) -> str | None:
+        """An S3 object's ETag (a content fingerprint); ``None`` for local files."""
+        if not is_s3(uri):
+            return None
+        bucket, key = split_s3(uri)
+        head = self._call(f"cannot look up {uri}", self.s3_client().head_object, Bucket=bucket, Key=key)
+        return head.get("ETag", "").strip('"') or None
+
     def list_files(self, prefix: str, recursive: bool = True) -> Iterator[FileEntry]:
         """Files under ``prefix`` (none when it does not exist), in no set order."""
         selector = pafs.FileSelector(self._path(prefix).rstrip("/"), recursive=recursive, allow_not_found=True)

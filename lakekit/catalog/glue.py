@@ -47,6 +47,7 @@ from lakekit.catalog.base import (
     Table,
 )
 from lakekit.catalog.local import decode_row_groups, encode_row_groups
+from lakekit.catalog.projection import is_projected
 from lakekit.config import Settings
 from lakekit.errors import CatalogError, LakekitError
 from lakekit.storage import Storage, aws_client, join
@@ -135,10 +136,6 @@ def table_from_glue(database: str, raw: dict[str, Any]) -> Table:
         partition_keys=[Column(c["Name"], c.get("Type", "string")) for c in raw.get("PartitionKeys", [])],
         parameters=dict(raw.get("Parameters", {})),
     )
-
-
-def is_projected(table: Table) -> bool:
-    return table.parameters.get("projection.enabled", "").lower() == "true"
 
 
 # -- the manifest -------------------------------------------------------------------------
@@ -581,8 +578,15 @@ class GlueCatalog:
         try:
             if not is_projected(table):
                 created_partitions = self._register_partitions(table, commit.partitions)
+            partitions = commit.partitions
+            if not partitions and table.partition_keys:
+                # projected tables register no partitions; the manifest still
+                # records which ones hold files, for estimates and sync
+                keys = [c.name for c in table.partition_keys]
+                partitions = [Partition(v, join(table.location, *[f"{k}={x}" for k, x in zip(keys, v)]))
+                              for v in sorted({f.partition_values for f in commit.files})]
             body = {
-                "partitions": [[list(p.values), p.location] for p in commit.partitions],
+                "partitions": [[list(p.values), p.location] for p in partitions],
                 "replaced_partitions": [list(v) for v in commit.replaced_partitions],
                 "files": [encode_file(f) for f in commit.files],
                 "loads": [_encode_load(ld) for ld in commit.loads],

@@ -1,0 +1,389 @@
+"""Crawl: register a Parquet ``key=value`` layout that lakekit did not write.
+
+Like a Glue crawler, but exact and footer-only: every file under the location is
+listed once, its folder names give the partition values, and its Parquet footer (the
+file's tail, never its data pages) gives the schema and the statistics the cost
+estimate needs. Files whose path has a component starting with ``_`` or ``.`` are
+skipped, as Athena skips them. Files that disagree on a column's type are reported,
+never silently merged.
+
+>>> scan = scan_paths("/lake/t", ["/lake/t/year=2024/month=03/part-0.parquet",
+...                               "/lake/t/_SUCCESS"])
+>>> scan.partition_keys, [f.partition_values for f in scan.files]
+(('year', 'month'), [('2024', '03')])
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import pyarrow.parquet as pq
+
+from lakekit.athena_types import athena_type
+from lakekit.catalog.base import Catalog, Column, DataFile, Partition, Table
+from lakekit.config import Settings, resolve_settings
+from lakekit.errors import InputError, LakekitError, StorageError, UsageError
+from lakekit.names import check_partition_value, parse_table_name
+from lakekit.parquet_stats import stats_from_metadata
+from lakekit.storage import Storage, is_s3
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+
+#: concurrent footer reads (each is one or two ranged GETs on S3)
+FOOTER_READERS = 16
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    uri: str
+    size: int
+    partition_values: tuple[str, ...]
+    partition_location: str
+
+
+@dataclass
+class LayoutScan:
+    """What a listing of a table location shows: data files and their partitions."""
+
+    location: str
+    partition_keys: tuple[str, ...] | None
+    files: list[FoundFile] = field(default_factory=list)
+    #: paths that are not part of the layout (wrong depth, not key=value), with why
+    ignored: list[dict[str, str]] = field(default_factory=list)
+
+    def partitions(self) -> dict[tuple[str, ...], str]:
+        return {f.partition_values: f.partition_location for f in self.files}
+
+
+def _split(location: str, uri: str) -> list[str]:
+    base = location.rstrip("/")
+    rel = uri[len(base) + 1:] if uri.startswith(base + "/") else uri
+    return rel.replace(os.sep, "/").split("/") if not is_s3(uri) else rel.split("/")
+
+
+def _hidden(parts: Sequence[str]) -> bool:
+    return any(p.startswith(("_", ".")) for p in parts)
+
+
+def scan_paths(
+    location: str,
+    uris: Iterable[str | tuple[str, int]],
+    partition_keys: Sequence[str] | None = None,
+) -> LayoutScan:
+    """Sort listed files into partitions by their ``key=value`` folders.
+
+    ``partition_keys`` fixes the expected keys (a registered table); without it the
+    keys of the first file found are the layout's and every other file must agree.
+    """
+    location = location.rstrip("/")
+    scan = LayoutScan(location, tuple(partition_keys) if partition_keys is not None else None)
+    joiner = posixpath.join if is_s3(location) else os.path.join
+    for item in sorted(uris, key=lambda u: u if isinstance(u, str) else u[0]):
+        uri, size = (item, 0) if isinstance(item, str) else item
+        parts = _split(location, uri)
+        if _hidden(parts):
+            continue
+        folders = parts[:-1]
+        keys, values = [], []
+        problem = None
+        for folder in folders:
+            key, eq, value = folder.partition("=")
+            if not eq or not key:
+                problem = f"folder {folder!r} is not key=value"
+                break
+            value = urllib.parse.unquote(value)  # Hive escapes special characters as %XX
+            try:
+                check_partition_value(key, value)
+            except LakekitError as ex:
+                problem = str(ex)
+                break
+            keys.append(key.lower())
+            values.append(value)
+        if problem is None:
+            if scan.partition_keys is None:
+                scan.partition_keys = tuple(keys)
+            elif tuple(keys) != scan.partition_keys:
+                expected = "/".join(f"{k}=..." for k in scan.partition_keys) or "no partition folders"
+                problem = f"partition folders {'/'.join(folders) or '(none)'} do not match {expected}"
+        if problem is not None:
+            scan.ignored.append({"uri": uri, "reason": problem})
+            continue
+        folder_uri = joiner(location, *folders) if folders else location
+        scan.files.append(FoundFile(uri, size, tuple(values), folder_uri))
+    if scan.partition_keys is None:
+        scan.partition_keys = ()
+    return scan
+
+
+def scan_location(storage: Storage, location: str, partition_keys: Sequence[str] | None = None) -> LayoutScan:
+    """List ``location`` once (recursively) and sort its files into partitions."""
+    entries = [(e.uri, e.size) for e in storage.list_files(location)]
+    return scan_paths(location, entries, partition_keys)
+
+
+@dataclass(frozen=True)
+class SchemaConflict:
+    """One column whose type differs between files."""
+
+    column: str
+    #: Athena type -> how many files have it, and an example file
+    types: dict[str, dict[str, Any]]
+    chosen: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "types": self.types, "chosen": self.chosen}
+
+    def describe(self) -> str:
+        seen = ", ".join(f"{t} in {v['files']} file(s) (e.g. {v['example']})" for t, v in self.types.items())
+        return f"column {self.column}: {seen}; registered as {self.chosen}"
+
+
+@dataclass
+class FileFooter:
+    stats: DataFile
+    schema: list[tuple[str, str]]  # (column, Athena type) in file order
+    compression: str
+
+
+def read_footer(storage: Storage, found: FoundFile) -> FileFooter:
+    """One file's footer: statistics, schema (Athena types) and compression codec."""
+    with storage.open_random_access(found.uri) as f:
+        size = f.size()
+        meta = pq.read_metadata(f)
+    schema = meta.schema.to_arrow_schema()
+    columns = [(fld.name.lower(), athena_type(fld.type)) for fld in schema]
+    codec = "none"
+    if meta.num_row_groups and meta.num_columns:
+        codec = meta.row_group(0).column(0).compression.lower()
+        codec = "none" if codec == "uncompressed" else codec
+    return FileFooter(stats_from_metadata(found.uri, size, meta, found.partition_values), columns, codec)
+
+
+def read_footers(storage: Storage, files: Sequence[FoundFile]) -> tuple[list[FileFooter], list[dict[str, str]]]:
+    """Footers of many files, read concurrently; unreadable files come back as skipped."""
+
+    def one(found: FoundFile):
+        try:
+            return read_footer(storage, found)
+        except (StorageError, OSError, ValueError, UsageError) as ex:
+            first = str(ex).splitlines()[0] if str(ex) else type(ex).__name__
+            return {"uri": found.uri, "reason": f"not a readable Parquet file: {first}"}
+        except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds on garbage input
+            return {"uri": found.uri, "reason": f"not a readable Parquet file: {type(ex).__name__}: {ex}"}
+
+    if len(files) > 1:
+        with ThreadPoolExecutor(max_workers=min(FOOTER_READERS, len(files))) as pool:
+            results = list(pool.map(one, files))
+    else:
+        results = [one(f) for f in files]
+    footers = [r for r in results if isinstance(r, FileFooter)]
+    skipped = [r for r in results if isinstance(r, dict)]
+    return footers, skipped
+
+
+def merge_schemas(footers: Sequence[FileFooter]) -> tuple[list[Column], list[SchemaConflict], dict[str, int]]:
+    """Union of the files' columns, in first-seen order.
+
+    Returns the columns, the conflicts (a column with more than one type: the type
+    most files have is registered), and the columns some files lack (name -> files
+    without it; Athena reads those as NULL there).
+    """
+    order: list[str] = []
+    types: dict[str, Counter] = {}
+    examples: dict[tuple[str, str], str] = {}
+    for ft in footers:
+        for name, typ in ft.schema:
+            if name not in types:
+                order.append(name)
+                types[name] = Counter()
+            types[name][typ] += 1
+            examples.setdefault((name, typ), ft.stats.uri)
+    columns, conflicts = [], []
+    for name in order:
+        counts = types[name]
+        chosen = max(counts, key=lambda t: (counts[t], -list(counts).index(t)))
+        columns.append(Column(name, chosen))
+        if len(counts) > 1:
+            conflicts.append(
+                SchemaConflict(name, {t: {"files": n, "example": examples[(name, t)]} for t, n in counts.items()}, chosen)
+            )
+    missing = {name: len(footers) - sum(types[name].values()) for name in order}
+    return columns, conflicts, {k: v for k, v in missing.items() if v}
+
+
+@dataclass
+class CrawlResult:
+    table: str
+    location: str
+    columns: list[Column]
+    partition_keys: list[str]
+    partitions: int
+    partitions_added: list[tuple[str, ...]]
+    partitions_removed: list[tuple[str, ...]]
+    files: int
+    bytes: int
+    schema_conflicts: list[SchemaConflict]
+    #: column -> number of files without it
+    missing_columns: dict[str, int]
+    #: files left out, each {"uri", "reason"}
+    skipped: list[dict[str, str]]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = self.partition_keys
+        return {
+            "table": self.table,
+            "location": self.location,
+            "columns": [{"name": c.name, "type": c.type} for c in self.columns],
+            "partition_keys": keys,
+            "partitions": self.partitions,
+            "partitions_added": [partition_name(keys, v) for v in self.partitions_added],
+            "partitions_removed": [partition_name(keys, v) for v in self.partitions_removed],
+            "files": self.files,
+            "bytes": self.bytes,
+            "schema_conflicts": [c.to_dict() for c in self.schema_conflicts],
+            "missing_columns": self.missing_columns,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def partition_name(keys: Sequence[str], values: Sequence[str]) -> str:
+    """``year=2024/month=03``, the way partitions are named in folders and messages.
+
+    >>> partition_name(["year", "month"], ("2024", "03"))
+    'year=2024/month=03'
+    """
+    return "/".join(f"{k}={v}" for k, v in zip(keys, values))
+
+
+def _settings(settings: Settings | None, warehouse: str | None, catalog: str | None) -> Settings:
+    if settings is None:
+        return resolve_settings(warehouse=warehouse, catalog=catalog)
+    if warehouse or catalog:
+        from dataclasses import replace
+
+        return replace(settings, **{k: v for k, v in (("warehouse", warehouse), ("catalog", catalog)) if v})
+    return settings
+
+
+def _normalise_location(location: str) -> str:
+    if is_s3(location):
+        if not location[len("s3://"):].split("/")[0]:
+            raise UsageError(f"location {location!r} names no bucket; write it like s3://bucket/prefix")
+        return location.rstrip("/")
+    if "://" in location:
+        raise UsageError(f"location {location!r}: only local folders and s3:// URIs can be crawled")
+    return os.path.abspath(location)
+
+
+def crawl(
+    location: str,
+    table: str,
+    *,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    catalog_obj: Catalog | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> CrawlResult:
+    """Register the Parquet layout under ``location`` as table ``DB.TABLE``.
+
+    Partition keys come from the ``key=value`` folders (registered as strings, as
+    lakekit writes them), columns from the union of the files' schemas. Crawling again
+    updates the table: new partitions and files are added, partitions and files whose
+    data is gone are removed, and file statistics are refreshed.
+
+    Args:
+        location: a local folder or ``s3://bucket/prefix``.
+        table: ``DB.TABLE`` to register.
+        warehouse, catalog, settings: where the catalog is (as on the command line).
+        catalog_obj: an open catalog to use instead of opening one from settings.
+        boto3_session: the AWS session for S3 and Glue.
+
+    Returns:
+        A :class:`CrawlResult`; ``schema_conflicts`` lists columns whose type differs
+        between files.
+
+    Raises:
+        InputError: nothing crawlable under the location, or partition folders disagree.
+    """
+    from lakekit.catalog import open_catalog
+
+    started = time.monotonic()
+    database, name = parse_table_name(table)
+    settings = _settings(settings, warehouse, catalog)
+    location = _normalise_location(location)
+    storage = Storage(settings.warehouse, boto3_session)
+    if not is_s3(location) and not os.path.isdir(location):
+        raise InputError(f"location {location} is not a folder; crawl a folder or an s3:// prefix")
+    cat = catalog_obj or open_catalog(settings, boto3_session)
+    try:
+        scan = scan_location(storage, location)
+        if not scan.files:
+            why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})" if scan.ignored else ""
+            raise InputError(f"no data files found under {location}{why}; is it the table's folder?")
+        if scan.ignored:
+            first = scan.ignored[0]
+            raise InputError(
+                f"{location} mixes layouts: {first['uri']}: {first['reason']} "
+                f"({len(scan.ignored)} such file(s)); crawl a folder whose files all sit under the same key=value folders"
+            )
+        footers, skipped = read_footers(storage, scan.files)
+        if not footers:
+            raise InputError(f"no readable Parquet files under {location}: {skipped[0]['reason']}")
+        columns, conflicts, missing = merge_schemas(footers)
+        keys = list(scan.partition_keys or ())
+        clashes = [c.name for c in columns if c.name in keys]
+        if clashes:
+            skipped_cols = ", ".join(clashes)
+            skipped.append({"uri": location, "reason": f"column(s) {skipped_cols} are also partition keys; the folder value is used"})
+            columns = [c for c in columns if c.name not in keys]
+        codecs = Counter(f.compression for f in footers)
+        existing = cat.get_table(database, name)
+        parameters = dict(existing.parameters) if existing else {}
+        parameters.update({"classification": "parquet", "compression": codecs.most_common(1)[0][0]})
+        tbl = Table(database, name, location, columns, [Column(k, "string") for k in keys], parameters)
+        cat.create_or_update_table(tbl)
+
+        readable = {f.stats.uri for f in footers}
+        found = {f.partition_values: f.partition_location for f in scan.files if f.uri in readable}
+        before = {p.values: p for p in cat.list_partitions(database, name)} if existing else {}
+        removed = sorted(set(before) - set(found)) if keys else []
+        added = sorted(set(found) - set(before)) if keys else []
+        if removed:
+            cat.delete_partitions(database, name, removed)
+        if keys:
+            changed = [Partition(v, loc) for v, loc in sorted(found.items())
+                       if v not in before or before[v].location.rstrip("/") != loc.rstrip("/")]
+            cat.add_partitions(database, name, changed)
+        stale = {f.uri for f in cat.list_files(database, name)} - readable if existing else set()
+        if stale:
+            cat.delete_files(database, name, sorted(stale))
+        cat.put_files(database, name, [f.stats for f in footers])
+        return CrawlResult(
+            table=f"{database}.{name}",
+            location=location,
+            columns=columns,
+            partition_keys=keys,
+            partitions=len(found) if keys else 0,
+            partitions_added=added,
+            partitions_removed=removed,
+            files=len(footers),
+            bytes=sum(f.stats.size for f in footers),
+            schema_conflicts=conflicts,
+            missing_columns=missing,
+            skipped=skipped,
+            seconds=time.monotonic() - started,
+        )
+    finally:
+        if catalog_obj is None:
+            cat.close()

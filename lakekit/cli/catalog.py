@@ -1,0 +1,119 @@
+"""``lakekit catalog crawl`` and ``lakekit catalog sync``."""
+
+from __future__ import annotations
+
+import click
+
+from lakekit.cli import emit_json, json_option, lake_options, stderr_console
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _list(console, label: str, names: list[str], limit: int = 10) -> None:
+    if not names:
+        return
+    console.print(f"  {label} ({len(names)}):")
+    for name in names[:limit]:
+        console.print(f"    {name}")
+    if len(names) > limit:
+        console.print(f"    ... and {len(names) - limit} more")
+
+
+@click.group("catalog")
+def catalog() -> None:
+    """Register existing data and keep the catalog in step with storage.
+
+    \b
+    Example:
+      lakekit catalog crawl s3://bucket/exports/clicks --table analytics.clicks --catalog glue
+      lakekit catalog sync analytics.clicks --dry-run
+    """
+
+
+@catalog.command("crawl")
+@click.argument("location")
+@click.option("--table", "table", required=True, metavar="DB.TABLE", help="Table to register the data as.")
+@lake_options
+@json_option
+def crawl_command(location: str, table: str, warehouse: str | None, catalog: str | None, as_json: bool) -> None:
+    """Register a Parquet key=value layout lakekit did not write (a folder or s3:// prefix).
+
+    Partition keys come from the key=value folders, columns from the files' Parquet
+    footers (only footers are read). Columns whose type differs between files are
+    reported. Crawling again brings the table up to date.
+
+    \b
+    Example:
+      lakekit catalog crawl ./exports/clicks --table analytics.clicks
+      lakekit catalog crawl s3://bucket/exports/clicks --table analytics.clicks --catalog glue --json
+    """
+    from lakekit.catalog.crawl import crawl
+
+    result = crawl(location, table, warehouse=warehouse, catalog=catalog)
+    console = stderr_console()
+    for conflict in result.schema_conflicts:
+        console.print(f"warning: schema disagreement in {result.table}: {conflict.describe()}")
+    for column, count in result.missing_columns.items():
+        console.print(f"warning: column {column} is missing from {count} file(s); those read it as NULL")
+    for skip in result.skipped:
+        console.print(f"warning: skipped {skip['uri']}: {skip['reason']}")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    d = result.to_dict()
+    keys = ", ".join(result.partition_keys) or "none"
+    console.print(
+        f"registered {result.table} at {result.location}: {len(result.columns)} columns, "
+        f"partition keys {keys}, {result.partitions:,} partitions, {result.files:,} files, {_size(result.bytes)}"
+    )
+    _list(console, "partitions added", d["partitions_added"])
+    _list(console, "partitions removed", d["partitions_removed"])
+
+
+@catalog.command("sync")
+@click.argument("table", metavar="DB.TABLE")
+@click.option("--dry-run", is_flag=True, help="List what would change; change nothing.")
+@lake_options
+@json_option
+def sync_command(table: str, dry_run: bool, warehouse: str | None, catalog: str | None, as_json: bool) -> None:
+    """Make the catalog's partitions and file statistics match what storage holds.
+
+    Adds partitions that have data but no catalog entry, removes catalog partitions
+    whose data is gone, and refreshes file statistics (footers of new files only).
+
+    \b
+    Example:
+      lakekit catalog sync analytics.events --dry-run
+      lakekit catalog sync analytics.events --catalog glue --warehouse s3://bucket/lake
+    """
+    from lakekit.catalog.sync import sync
+
+    result = sync(table, dry_run=dry_run, warehouse=warehouse, catalog=catalog)
+    console = stderr_console()
+    for skip in result.skipped:
+        console.print(f"warning: ignored {skip['uri']}: {skip['reason']}")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    d = result.to_dict()
+    verb = "would" if dry_run else "did"
+    if not result.changed:
+        console.print(f"{result.table}: catalog and storage agree; nothing to do")
+        return
+    console.print(
+        f"{result.table}: {verb} add {len(d['partitions_added'])}, remove {len(d['partitions_removed'])}, "
+        f"update {len(d['partitions_updated'])} partition(s); {len(d['files_added'])} file(s) new, "
+        f"{len(d['files_removed'])} gone"
+    )
+    _list(console, "partitions to add" if dry_run else "partitions added", d["partitions_added"])
+    _list(console, "partitions to remove" if dry_run else "partitions removed", d["partitions_removed"])
+    _list(console, "partitions to update" if dry_run else "partitions updated", d["partitions_updated"])
+
+
+COMMANDS = [catalog]
