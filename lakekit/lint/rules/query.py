@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Iterator
 
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from lakekit.lint.catalog_view import CatalogView
 from lakekit.lint.options import LintOptions
@@ -73,7 +74,12 @@ class QueryContext:
             except ImportError:
                 return None
             schema = self.catalog.schema() if self.catalog.available else None
-            self._scans = table_scans(self.statement, schema=schema or None)
+            try:
+                self._scans = table_scans(self.statement, schema=schema or None)
+            except (AssertionError, SqlglotError):
+                # sqlglot's qualifier fails on a few valid shapes (``SELECT * ... ORDER BY 1``
+                # without a schema); rules that need scans skip such a statement.
+                self._scans = []
         return self._scans
 
 
