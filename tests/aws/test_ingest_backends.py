@@ -1,0 +1,193 @@
+"""The same ingest scenarios on a local folder + SQLite and on s3:// + Glue (moto),
+and faults injected into the S3 calls of a commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+from lakekit.catalog.sync import sync
+from lakekit.errors import LakekitError
+from lakekit.ingest import ingest
+from lakekit.sample import events_jsonl
+from tests.aws.backends import BUCKET, error_response
+
+LAKEKIT = os.path.join(os.path.dirname(sys.executable), "lakekit")
+
+
+def _write_events(path, rows: int, seed: int, days: int = 5, bad_fraction: float = 0.0) -> str:
+    with open(path, "w") as f:
+        f.writelines(events_jsonl(rows, days=days, seed=seed, bad_fraction=bad_fraction))
+    return str(path)
+
+
+def _table_rows(lake, table: str = "analytics.events") -> dict[tuple, int]:
+    """Rows per partition as a reader of the table's files sees them; also checks the
+    catalog's files are exactly the data files in storage."""
+    cat = lake.open_catalog()
+    try:
+        db, name = table.split(".")
+        t = cat.get_table(db, name)
+        files = cat.list_files(db, name)
+        parts = {p.values for p in cat.list_partitions(db, name)}
+    finally:
+        cat.close()
+    st = lake.storage()
+    in_storage = {e.uri for e in st.list_files(t.location) if "/_" not in e.uri[len(t.location):]}
+    assert {f.uri for f in files} == in_storage
+    rows: dict[tuple, int] = {}
+    for f in files:
+        with st.open_random_access(f.uri) as fh:
+            n = pq.read_metadata(fh).num_rows
+        assert n == f.rows
+        rows[f.partition_values] = rows.get(f.partition_values, 0) + n
+    assert set(rows) == parts
+    return rows
+
+
+def test_ingest_registers_every_record_once(lake, tmp_path):
+    src = _write_events(tmp_path / "ev.jsonl", 3000, seed=1)
+    result = ingest(src, "analytics.events", timestamp_column="ts", warehouse=lake.warehouse, catalog=lake.catalog)
+    assert result.records_written == 3000 and result.records_rejected == 0
+    rows = _table_rows(lake)
+    assert sum(rows.values()) == 3000 and len(rows) == result.partitions_written == 5
+    again = ingest(src, "analytics.events", timestamp_column="ts", warehouse=lake.warehouse, catalog=lake.catalog)
+    assert again.skipped_sources == [src] and again.records_written == 0
+    assert sum(_table_rows(lake).values()) == 3000
+    assert not sync("analytics.events", warehouse=lake.warehouse, catalog=lake.catalog).changed
+
+
+def test_overwrite_partitions_replaces_exactly_the_touched_partitions(lake, tmp_path):
+    first = _write_events(tmp_path / "a.jsonl", 2000, seed=1, days=4)
+    ingest(first, "analytics.events", timestamp_column="ts", warehouse=lake.warehouse, catalog=lake.catalog)
+    before = _table_rows(lake)
+    second = _write_events(tmp_path / "b.jsonl", 500, seed=2, days=2)
+    result = ingest(second, "analytics.events", timestamp_column="ts", mode="overwrite-partitions",
+                    warehouse=lake.warehouse, catalog=lake.catalog)
+    after = _table_rows(lake)
+    assert set(after) == set(before)  # the second input's days lie within the first's
+    touched = [p for p in after if p in before and after[p] != before[p]]
+    assert len(touched) == result.partitions_written
+    assert sum(after[p] for p in touched) == 500
+    assert all(after[p] == before[p] for p in before if p not in touched)
+
+
+def test_rejects_land_in_the_warehouse(lake, tmp_path):
+    src = _write_events(tmp_path / "bad.jsonl", 1000, seed=3, bad_fraction=0.05)
+    result = ingest(src, "analytics.events", timestamp_column="ts", warehouse=lake.warehouse, catalog=lake.catalog)
+    assert result.records_rejected > 0 and result.rejects_uri.startswith(lake.warehouse)
+    lines = lake.storage().read_bytes(result.rejects_uri).decode().splitlines()
+    assert len(lines) == result.records_rejected
+    assert set(json.loads(lines[0])) == {"source", "line", "error", "raw"}
+    assert sum(_table_rows(lake).values()) == result.records_written
+
+
+def test_s3_sources_ingest_into_s3_and_glue(s3_lake, tmp_path):
+    src = _write_events(tmp_path / "ev.jsonl", 1500, seed=4)
+    boto3.client("s3").upload_file(src, BUCKET, "exports/ev.jsonl")
+    result = ingest("s3://lake/exports/ev.jsonl", "analytics.events", timestamp_column="ts",
+                    warehouse=s3_lake.warehouse, catalog="glue")
+    assert result.records_written == 1500
+    glue = boto3.client("glue")
+    parts = glue.get_partitions(DatabaseName="analytics", TableName="events")["Partitions"]
+    assert len(parts) == 5
+    assert all(p["StorageDescriptor"]["Location"].startswith("s3://lake/warehouse/analytics/events/year=") for p in parts)
+    again = ingest("s3://lake/exports/ev.jsonl", "analytics.events", timestamp_column="ts",
+                   warehouse=s3_lake.warehouse, catalog="glue")
+    assert again.skipped_sources == ["s3://lake/exports/ev.jsonl"]
+
+
+def _faulty_session(operation: str, key_part: str, times: int = 1):
+    """A boto3 session whose ``operation`` on keys containing ``key_part`` fails (403,
+    not retried) ``times`` times."""
+    session = boto3.Session()
+    state = {"left": times, "hit": 0}
+
+    def fault(request, **_):
+        target = request.url + " " + request.headers.get("x-amz-copy-source", b"").__str__()
+        if key_part in target and state["left"] > 0:
+            state["left"] -= 1
+            state["hit"] += 1
+            return error_response(403, "AccessDenied", "injected fault")
+        return None
+
+    session.events.register(f"before-send.s3.{operation}", fault)
+    return session, state
+
+
+def _objects(prefix: str) -> list[str]:
+    resp = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return [o["Key"] for o in resp.get("Contents", [])]
+
+
+def test_failed_commit_point_leaves_no_table_and_the_retry_commits_once(s3_lake, tmp_path):
+    src = _write_events(tmp_path / "ev.jsonl", 2000, seed=5)
+    session, state = _faulty_session("PutObject", "_lakekit/manifest")
+    with pytest.raises(LakekitError):
+        ingest(src, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue",
+               boto3_session=session)
+    assert state["hit"] == 1
+    glue = boto3.client("glue")
+    assert glue.get_tables(DatabaseName="analytics")["TableList"] == []
+    assert _objects("warehouse/analytics/") == []
+    assert [k for k in _objects("warehouse/_lakekit/staging/") if k.endswith(".parquet")] == []
+
+    result = ingest(src, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    assert result.records_written == 2000 and result.skipped_sources == []
+    assert sum(_table_rows(s3_lake).values()) == 2000
+    assert len([k for k in _objects("warehouse/analytics/events/_lakekit/manifest/") if "-ingest-" in k]) == 1
+
+
+def test_failed_commit_on_an_existing_table_leaves_it_as_it_was(s3_lake, tmp_path):
+    first = _write_events(tmp_path / "a.jsonl", 1000, seed=6, days=3)
+    ingest(first, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    before = _table_rows(s3_lake)
+    glue_before = boto3.client("glue").get_partitions(DatabaseName="analytics", TableName="events")["Partitions"]
+    second = _write_events(tmp_path / "b.jsonl", 1000, seed=7, days=8)
+    session, _ = _faulty_session("PutObject", "_lakekit/manifest")
+    with pytest.raises(LakekitError):
+        ingest(second, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue",
+               boto3_session=session)
+    assert _table_rows(s3_lake) == before
+    glue_after = boto3.client("glue").get_partitions(DatabaseName="analytics", TableName="events")["Partitions"]
+    assert sorted(p["Values"] for p in glue_after) == sorted(p["Values"] for p in glue_before)
+    ingest(second, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    assert sum(_table_rows(s3_lake).values()) == 2000
+
+
+def test_crash_after_the_commit_point_rolls_forward_on_the_next_run(s3_lake, tmp_path):
+    src = _write_events(tmp_path / "ev.jsonl", 1000, seed=8)
+    # the moves into the table folder fail after the catalog committed
+    session, state = _faulty_session("CopyObject", "analytics/events/year", times=100)
+    with pytest.raises(LakekitError):
+        ingest(src, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue",
+               boto3_session=session)
+    assert state["hit"] >= 1
+    other = _write_events(tmp_path / "other.jsonl", 10, seed=9, days=1)
+    ingest(other, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    assert sum(_table_rows(s3_lake).values()) == 1010
+    again = ingest(src, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    assert again.skipped_sources == [src]
+
+
+def test_cli_ingest_and_sync_on_s3_and_glue(s3_lake, tmp_path, aws):
+    src = _write_events(tmp_path / "ev.jsonl", 500, seed=10)
+    env = {**os.environ, **aws.env()}
+    lake = ["--warehouse", s3_lake.warehouse, "--catalog", "glue", "--json"]
+    run = subprocess.run([LAKEKIT, "ingest", src, "--table", "analytics.events", "--timestamp-column", "ts", *lake],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["records_written"] == 500
+    boto3.client("s3").delete_objects(Bucket=BUCKET, Delete={"Objects": [
+        {"Key": k} for k in _objects("warehouse/analytics/events/year=") if "day=" in k][:1]})
+    run = subprocess.run([LAKEKIT, "catalog", "sync", "analytics.events", "--dry-run", *lake],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["dry_run"] is True and len(out["partitions_removed"]) == 1 and out["partitions_added"] == []
