@@ -1,0 +1,361 @@
+"""The local engine: DuckDB in-process, reading the lake's Parquet files directly.
+
+How a query runs:
+
+* The statement arrives qualified and planned (:mod:`lakekit.cost`): each scan of a
+  table already knows the partitions and files its predicates keep. Each scan becomes
+  a temporary DuckDB view over exactly those files, so DuckDB reads what Athena would
+  read after partition pruning; DuckDB then prunes columns and row groups itself.
+* Partition keys come from the catalog's partition values: through DuckDB's
+  ``hive_partitioning`` when the files sit in ``key=value`` folders that agree with
+  the catalog (what ``lakekit ingest`` writes), else as constants per partition.
+* The SQL is transpiled from Athena's dialect to DuckDB's with sqlglot.
+* ``s3://`` warehouses: DuckDB's own S3 support is an extension that must be
+  downloaded, and lakekit never downloads extensions. S3 files are read through
+  pyarrow datasets (pyarrow's S3 filesystem, boto3's endpoint and credentials)
+  registered in DuckDB, which pushes projections and filters into them.
+* Bytes actually read: DuckDB's profiler counts the bytes its file system reads
+  (``io.total_bytes_read``); for S3 a counting pyarrow file system does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Sequence
+
+import pyarrow as pa
+from sqlglot import exp
+
+from lakekit.errors import EngineError, QueryCancelled, QueryFailed, QueryTimeout, UsageError
+from lakekit.engines.base import EngineResult
+from lakekit.storage import is_s3
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+
+    from lakekit.config import Settings
+    from lakekit.cost import ScanPlan
+
+_DUCKDB_TYPES = {
+    "string": "VARCHAR", "varchar": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER",
+    "integer": "INTEGER", "smallint": "SMALLINT", "tinyint": "TINYINT", "double": "DOUBLE",
+    "float": "FLOAT", "real": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE", "binary": "BLOB",
+}
+
+# sqlglot names unnamed projections _col_0, _col_1 ...; Athena calls them _col0, _col1.
+_UNNAMED = re.compile(r"_col_(\d+)")
+
+
+def duckdb_type(athena_type: str) -> str:
+    """The DuckDB type for an Athena type name (VARCHAR for anything unusual).
+
+    >>> duckdb_type("bigint"), duckdb_type("array<string>")
+    ('BIGINT', 'VARCHAR')
+    """
+    return _DUCKDB_TYPES.get(athena_type.lower(), "VARCHAR")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class LocalEngine:
+    """DuckDB in-process. One connection per engine; closed by :meth:`close`."""
+
+    name = "local"
+
+    def __init__(self, settings: "Settings | None" = None, boto3_session: "boto3.Session | None" = None):
+        self._settings = settings
+        self._session = boto3_session
+        self._con = None
+        self._profile: str | None = None
+
+    def _connection(self):
+        if self._con is None:
+            import duckdb
+
+            con = duckdb.connect(":memory:")
+            # Never fetch code from the network: everything lakekit needs is built in.
+            con.execute("SET autoinstall_known_extensions=false")
+            con.execute("SET autoload_known_extensions=false")
+            # Athena works in UTC; so must the local engine, whatever the laptop's zone.
+            con.execute("SET TimeZone='UTC'")
+            self._con = con
+        return self._con
+
+    def _profile_path(self) -> str:
+        # DuckDB writes its profile to a file as well; keep it out of the user's way.
+        if self._profile is None:
+            import tempfile
+
+            fd, self._profile = tempfile.mkstemp(prefix="lakekit-profile-", suffix=".json")
+            os.close(fd)
+        return self._profile
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._profile is not None:
+            try:
+                os.unlink(self._profile)
+            except OSError:
+                pass
+            self._profile = None
+
+    # ----------------------------------------------------------------------------------
+    def execute(
+        self,
+        sql: str,
+        statement: exp.Expression,
+        plans: Sequence["ScanPlan"],
+        *,
+        timeout: float | None = None,
+    ) -> EngineResult:
+        """Run ``statement`` (qualified, with ``plans`` for its scans) on DuckDB."""
+        if not isinstance(statement, exp.Query):
+            raise UsageError(
+                f"the local engine runs queries (SELECT, WITH, VALUES), not {statement.key.upper()}; "
+                "use --engine athena for DDL and INSERT"
+            )
+        con = self._connection()
+        counters: list[_CountingHandler] = []
+        views = []
+        for i, plan in enumerate(plans):
+            view = f"lakekit_scan_{i}"
+            self._create_view(con, view, plan, counters)
+            views.append(view)
+            alias = plan.scan.alias
+            plan.scan.node.replace(
+                exp.Table(this=exp.to_identifier(view, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+            )
+        duck_sql = statement.sql(dialect="duckdb")
+
+        timer = None
+        timed_out = threading.Event()
+        if timeout is not None and timeout > 0:
+
+            def _stop() -> None:
+                timed_out.set()
+                con.interrupt()
+
+            timer = threading.Timer(timeout, _stop)
+            timer.daemon = True
+        started = time.perf_counter()
+        try:
+            con.execute("PRAGMA enable_profiling='json'")
+            con.execute(f"SET profiling_output={_literal(self._profile_path())}")
+            if timer is not None:
+                timer.start()
+            table = con.sql(duck_sql).to_arrow_table()
+            profile = con.get_profiling_information(format="json")
+        except KeyboardInterrupt:
+            con.interrupt()
+            raise QueryCancelled("query cancelled (interrupted); nothing more was read") from None
+        except Exception as ex:  # noqa: BLE001 - DuckDB raises many kinds; one line each
+            if timed_out.is_set():
+                raise QueryTimeout(f"query did not finish within {timeout:g} s and was cancelled") from ex
+            raise QueryFailed(f"local engine (DuckDB): {_first_line(ex)}") from ex
+        finally:
+            if timer is not None:
+                timer.cancel()
+            try:
+                con.execute("PRAGMA disable_profiling")
+                for view in views:
+                    con.execute(f"DROP VIEW IF EXISTS {_quote(view)}")
+                    con.execute(f"DROP VIEW IF EXISTS {_quote(view + '_arrow')}")
+            except Exception:  # noqa: BLE001 - cleanup after an interrupt must not mask it
+                pass
+        seconds = time.perf_counter() - started
+        bytes_read = _bytes_read(profile) + sum(c.bytes_read for c in counters)
+        return EngineResult(
+            table=_athena_column_names(table),
+            bytes_scanned=bytes_read,
+            seconds=seconds,
+            engine_seconds=seconds,
+        )
+
+    # ----------------------------------------------------------------------------------
+    def _create_view(self, con, view: str, plan: "ScanPlan", counters: list) -> None:
+        table = plan.table
+        columns = [*table.columns, *table.partition_keys]
+        files = list(plan.files)
+        if not files:
+            select = ", ".join(f"CAST(NULL AS {duckdb_type(c.type)}) AS {_quote(c.name)}" for c in columns)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS SELECT {select} WHERE false")
+            return
+        if any(is_s3(f.uri) for f in files):
+            self._create_s3_view(con, view, plan, counters)
+            return
+        keys = [k.name for k in table.partition_keys]
+        if not keys:
+            body = f"SELECT * FROM read_parquet({_list(f.uri for f in files)}, union_by_name=true)"
+        elif all(_hive_path_agrees(f.uri, keys, f.partition_values) for f in files):
+            types = ", ".join(f"{_literal(k.name)}: {duckdb_type(k.type)}" for k in table.partition_keys)
+            body = (
+                f"SELECT * FROM read_parquet({_list(f.uri for f in files)}, hive_partitioning=true, "
+                f"hive_types={{{types}}}, union_by_name=true)"
+            )
+        else:
+            # Locations that are not key=value folders: one branch per partition.
+            groups: "OrderedDict[tuple[str, ...], list[str]]" = OrderedDict()
+            for f in files:
+                groups.setdefault(tuple(f.partition_values), []).append(f.uri)
+            branches = []
+            for values, uris in groups.items():
+                consts = ", ".join(
+                    f"CAST({_literal(v)} AS {duckdb_type(k.type)}) AS {_quote(k.name)}"
+                    for k, v in zip(table.partition_keys, values)
+                )
+                branches.append(f"SELECT *, {consts} FROM read_parquet({_list(uris)}, union_by_name=true)")
+            body = " UNION ALL BY NAME ".join(branches)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {body}")
+
+    def _create_s3_view(self, con, view: str, plan: "ScanPlan", counters: list) -> None:
+        import pyarrow.dataset as ds
+        import pyarrow.fs as pafs
+
+        from lakekit.storage import s3_filesystem
+
+        handler = _CountingHandler(s3_filesystem(self._session))
+        counters.append(handler)
+        fs = pafs.PyFileSystem(handler)
+        table = plan.table
+        tables = []
+        groups: "OrderedDict[tuple[str, ...], list[str]]" = OrderedDict()
+        for f in plan.files:
+            groups.setdefault(tuple(f.partition_values), []).append(f.uri[len("s3://"):])
+        try:
+            for values, paths in groups.items():
+                dataset = ds.dataset(paths, filesystem=fs, format="parquet")
+                tables.append((values, dataset))
+        except (OSError, pa.ArrowException) as ex:
+            raise EngineError(f"cannot open the files of {table.qualified_name} on S3: {_first_line(ex)}") from ex
+        branches = []
+        for i, (values, dataset) in enumerate(tables):
+            name = f"{view}_arrow_{i}"
+            con.register(name, dataset)
+            consts = ", ".join(
+                f"CAST({_literal(v)} AS {duckdb_type(k.type)}) AS {_quote(k.name)}"
+                for k, v in zip(table.partition_keys, values)
+            )
+            branches.append(f"SELECT *{', ' + consts if consts else ''} FROM {_quote(name)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {' UNION ALL BY NAME '.join(branches)}")
+
+
+def _list(uris) -> str:
+    return "[" + ", ".join(_literal(u) for u in uris) + "]"
+
+
+def _hive_path_agrees(uri: str, keys: list[str], values: Sequence[str]) -> bool:
+    """Whether ``uri``'s ``key=value`` folders carry exactly the catalog's values."""
+    found = {}
+    for part in uri.replace("\\", "/").split("/")[:-1]:
+        if "=" in part:
+            k, _, v = part.partition("=")
+            found[k] = v
+    return all(found.get(k) == v for k, v in zip(keys, values)) and set(found) == set(keys)
+
+
+def _bytes_read(profile: str | None) -> int:
+    if not profile:
+        return 0
+    try:
+        data = json.loads(profile)
+    except ValueError:
+        return 0
+    io = data.get("io") or {}
+    value = io.get("total_bytes_read")
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
+def _athena_column_names(table: pa.Table) -> pa.Table:
+    names = [f"_col{m.group(1)}" if (m := _UNNAMED.fullmatch(n)) else n for n in table.column_names]
+    return table.rename_columns(names) if names != table.column_names else table
+
+
+def _first_line(ex: BaseException) -> str:
+    lines = [line for line in str(ex).splitlines() if line.strip()]
+    return lines[0].strip() if lines else type(ex).__name__
+
+
+class _CountingHandler:
+    """A pyarrow file-system handler that counts the bytes read through it."""
+
+    def __init__(self, fs) -> None:
+        import pyarrow.fs as pafs
+
+        self._fs = fs
+        self.bytes_read = 0
+        self._lock = threading.Lock()
+        self._pafs = pafs
+
+    # pyarrow.fs.FileSystemHandler interface --------------------------------------------
+    def get_type_name(self) -> str:
+        return "lakekit-counting"
+
+    def normalize_path(self, path: str) -> str:
+        return self._fs.normalize_path(path)
+
+    def get_file_info(self, paths):
+        return self._fs.get_file_info(paths)
+
+    def get_file_info_selector(self, selector):
+        return self._fs.get_file_info(selector)
+
+    def open_input_file(self, path: str):
+        return pa.PythonFile(_CountingFile(self._fs.open_input_file(path), self), mode="r")
+
+    def open_input_stream(self, path: str):
+        return pa.PythonFile(_CountingFile(self._fs.open_input_stream(path), self), mode="r")
+
+    def _add(self, n: int) -> None:
+        with self._lock:
+            self.bytes_read += n
+
+    def __getattr__(self, name: str) -> Any:  # writes and moves: not used by a reader
+        raise NotImplementedError(name)
+
+
+class _CountingFile:
+    def __init__(self, f, handler: _CountingHandler) -> None:
+        self._f = f
+        self._handler = handler
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._f.read() if n is None or n < 0 else self._f.read(n)
+        self._handler._add(len(data))
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def size(self) -> int:
+        return self._f.size()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+        self._f.close()
