@@ -299,3 +299,15 @@ def format_bytes(n: int | None) -> str:
             return f"{int(value)} B" if unit == "B" else f"{value:.2f} {unit}"
         value /= 1024
     return f"{n} B"  # pragma: no cover
+
+
+class _CallableModule(type(__import__("sys"))):
+    """Importing ``lakekit.query`` binds the package attribute ``lakekit.query`` to this
+    module, shadowing the lazily exported function of the same name; calling the module
+    calls the function, so ``lakekit.query(sql)`` works whatever was imported first."""
+
+    def __call__(self, sql: str, **kwargs: Any) -> pa.Table:
+        return query(sql, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
