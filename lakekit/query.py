@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import pyarrow as pa
 
@@ -218,8 +218,12 @@ def run_query(
     catalog: str | None = None,
     settings: Settings | None = None,
     boto3_session: "boto3.Session | None" = None,
+    on_estimate: "Callable[[Estimate], None] | None" = None,
 ) -> QueryResult:
     """Estimate ``sql``, refuse it when over ``max_cost``, else run it.
+
+    ``on_estimate`` is called with the estimate before the engine starts (the CLI
+    prints it there).
 
     Raises:
         BudgetExceeded: the estimate is over ``max_cost`` dollars; nothing ran.
@@ -234,6 +238,8 @@ def run_query(
     try:
         plan = plan_query(sql, catalog=cat, storage=Storage(s.warehouse, boto3_session), price_per_tb=price)
         check_budget(plan.estimate, max_cost)
+        if on_estimate is not None:
+            on_estimate(plan.estimate)
         runner = engine if (engine is not None and not isinstance(engine, str)) else open_engine(s.engine, s, boto3_session)
         try:
             started = time.perf_counter()
