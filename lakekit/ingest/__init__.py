@@ -39,8 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["IngestResult", "ingest"]
 
 DEFAULT_TARGET_FILE_SIZE = 128 << 20
-DEFAULT_MEMORY_BUDGET = 192 << 20
-DEFAULT_BLOCK_SIZE = 8 << 20
+DEFAULT_MEMORY_BUDGET = 64 << 20
+DEFAULT_BLOCK_SIZE = 4 << 20
 MODES = ("append", "overwrite-partitions")
 INPUT_FORMATS = ("auto", "jsonl", "csv")
 
@@ -488,7 +488,7 @@ def _read_source(run: _Run, pool, src: Source, stream, raw, bar, done_bytes: int
     pending: collections.deque = collections.deque()
     for block in blocks:
         pending.append((block, pool.submit(parse_block, block, make_parser(), is_csv)))
-        if len(pending) >= 3:
+        if len(pending) >= 2:
             blk, fut = pending.popleft()
             _consume(run, blk, fut.result(), counts)
             _advance(bar, raw, done_bytes)

@@ -96,14 +96,16 @@ class PartitionedWriter:
             if len(uniques) == 1:
                 self._append(uniques[0].as_py(), table)
             else:
+                # One take per partition, not one take then slices: a slice keeps its
+                # whole parent alive, so buffered slices of many partitions would pin
+                # every block they came from and overrun the memory budget.
                 order = pc.sort_indices(keys)
-                table = table.take(order)
                 sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
                 bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
                 starts = np.concatenate(([0], bounds))
                 ends = np.concatenate((bounds, [len(sorted_keys)]))
                 for s, e in zip(starts, ends):
-                    self._append(int(sorted_keys[s]), table.slice(int(s), int(e - s)))
+                    self._append(int(sorted_keys[s]), table.take(order.slice(int(s), int(e - s))))
         if self.buffered_bytes > self.memory_budget:
             self._relieve_memory()
 

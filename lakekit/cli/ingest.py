@@ -1,0 +1,101 @@
+"""``lakekit ingest``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lakekit.cli import emit_json, json_option, lake_options, stderr_console
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _lean_allocator() -> None:
+    """Return freed Arrow memory to the OS promptly: this process exists to stream.
+
+    pyarrow's default allocator keeps freed pages for reuse, which is fast but lets
+    peak RSS drift far above what is live; jemalloc with decay 0 keeps RSS close to
+    the memory budget at little cost. The library API leaves the allocator alone.
+    """
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        pass
+
+
+@click.command("ingest")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--table", "table", metavar="DB.TABLE", help="Target table (or from --layout).")
+@click.option("--timestamp-column", metavar="COL", help="Column whose UTC time gives the partition values.")
+@click.option("--partition-by", metavar="GRAINS", help="year,month,day (default), year,month or year.")
+@click.option("--input-format", type=click.Choice(["auto", "jsonl", "csv"]), default="auto", show_default=True)
+@click.option("--compression", type=click.Choice(["zstd", "snappy", "gzip", "none"]), default=None,
+              help="Parquet codec. [default: zstd]")
+@click.option("--target-file-size", metavar="SIZE", help="Target Parquet file size, e.g. 128MiB. [default: 128MiB]")
+@click.option("--mode", type=click.Choice(["append", "overwrite-partitions"]), default="append", show_default=True,
+              help="overwrite-partitions replaces exactly the partitions the input touches.")
+@click.option("--max-rejects", type=click.IntRange(min=0), default=None,
+              help="Abort (exit 1, nothing committed) when more records than this are rejected.")
+@click.option("--layout", type=click.Path(dir_okay=False), help="Layout file with table, partitioning, codec, columns.")
+@click.option("--force", is_flag=True, help="Ingest sources even if their content was ingested before.")
+@click.option("--projection/--no-projection", default=None, help="Register Athena partition projection instead of partitions.")
+@lake_options
+@json_option
+def ingest_command(sources, table, timestamp_column, partition_by, input_format, compression, target_file_size,
+                   mode, max_rejects, layout, force, projection, warehouse, catalog, as_json):
+    """Turn JSON Lines / CSV records into a partitioned, compressed Parquet table.
+
+    SOURCE is a file, folder, glob, s3:// URI, or - for stdin; .gz, .bz2 and .zst are
+    read transparently. Records that cannot be read or converted go to the rejects
+    file, one JSON object a line; the table changes only when the ingest commits.
+
+    \b
+    Example:
+      lakekit ingest events.jsonl --table analytics.events --timestamp-column ts
+      lakekit ingest 'exports/*.csv.gz' --layout layouts/events.yaml --max-rejects 100
+      zcat events.jsonl.gz | lakekit ingest - --table analytics.events --timestamp-column ts
+    """
+    from lakekit.config import resolve_settings
+    from lakekit.ingest import ingest
+
+    settings = resolve_settings(warehouse=warehouse, catalog=catalog)
+    _lean_allocator()
+    result = ingest(
+        list(sources), table, timestamp_column=timestamp_column, partition_by=partition_by,
+        input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
+        max_rejects=max_rejects, layout=layout, force=force, projection=projection, settings=settings,
+        progress=sys.stderr.isatty(),
+    )
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    console = stderr_console()
+    lines = []
+    if result.skipped_sources:
+        lines.append(f"skipped {len(result.skipped_sources)} source(s) already ingested into {result.table} "
+                     f"(use --force to ingest again): {', '.join(result.skipped_sources)}")
+    if result.records_read or not result.skipped_sources:
+        lines.append(
+            f"{result.table}: read {result.records_read:,} records, wrote {result.records_written:,} "
+            f"in {result.files_written} file(s) ({_human_bytes(result.bytes_written)}) across "
+            f"{result.partitions_written} partition(s), rejected {result.records_rejected:,} "
+            f"in {result.seconds:.2f}s  [ingest {result.ingest_id}]"
+        )
+    if result.rejects_uri:
+        lines.append(f"rejected records: {result.rejects_uri}")
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+
+
+COMMANDS = [ingest_command]

@@ -1,0 +1,102 @@
+"""``lakekit tables`` and ``lakekit describe``."""
+
+from __future__ import annotations
+
+import click
+
+from lakekit.cli import emit_json, json_option, lake_options
+from lakekit.cli.ingest import _human_bytes
+
+
+def _open(warehouse, catalog):
+    from lakekit.catalog import open_catalog
+    from lakekit.config import resolve_settings
+
+    settings = resolve_settings(warehouse=warehouse, catalog=catalog)
+    return settings, open_catalog(settings)
+
+
+@click.command("tables")
+@click.argument("database", required=False)
+@lake_options
+@json_option
+def tables_command(database, warehouse, catalog, as_json):
+    """List the tables of the catalog (of one DATABASE when given).
+
+    \b
+    Example:
+      lakekit tables
+      lakekit tables analytics --json
+    """
+    from lakekit.describe import list_tables
+
+    settings, cat = _open(warehouse, catalog)
+    try:
+        rows = list_tables(cat, database)
+    finally:
+        cat.close()
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    out = RichTable("table", "partitions", "files", "rows", "size", "location", box=None, header_style="bold")
+    for r in rows:
+        out.add_row(r["table"], f"{r['partitions']:,}", f"{r['files']:,}", f"{r['rows']:,}",
+                    _human_bytes(r["bytes"]), r["location"])
+    console = Console(highlight=False)
+    if rows:
+        console.print(out)
+    else:
+        console.print(f"no tables in catalog {cat.name} ({settings.local_catalog_path() if cat.name == 'local' else 'glue'})")
+
+
+@click.command("describe")
+@click.argument("table")
+@click.option("--partitions", "show_partitions", type=int, default=20, show_default=True,
+              help="How many partitions to list (0 for none, -1 for all).")
+@lake_options
+@json_option
+def describe_command(table, show_partitions, warehouse, catalog, as_json):
+    """Show a table's columns, partition keys, partitions, files and bytes.
+
+    \b
+    Example:
+      lakekit describe analytics.events
+    """
+    from lakekit.describe import describe_table
+
+    settings, cat = _open(warehouse, catalog)
+    try:
+        info = describe_table(cat, table)
+    finally:
+        cat.close()
+    if as_json:
+        emit_json(info)
+        return
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    console = Console(highlight=False)
+    console.print(f"[bold]{info['table']}[/bold]  {info['location']}")
+    console.print(f"{info['files']:,} files, {info['rows']:,} rows, {_human_bytes(info['bytes'])}, "
+                  f"{info['partition_count']:,} partitions; parameters: "
+                  + ", ".join(f"{k}={v}" for k, v in sorted(info["parameters"].items())))
+    cols = RichTable("column", "type", "", box=None, header_style="bold")
+    for c in info["columns"]:
+        cols.add_row(c["name"], c["type"], "")
+    for c in info["partition_keys"]:
+        cols.add_row(c["name"], c["type"], "partition key")
+    console.print(cols)
+    parts = info["partitions"] if show_partitions < 0 else info["partitions"][:show_partitions]
+    if parts:
+        pt = RichTable("partition", "files", "rows", "size", box=None, header_style="bold")
+        for p in parts:
+            pt.add_row(p["name"], f"{p['files']:,}", f"{p['rows']:,}", _human_bytes(p["bytes"]))
+        console.print(pt)
+        if len(parts) < info["partition_count"]:
+            console.print(f"... {info['partition_count'] - len(parts):,} more (--partitions -1 lists all)")
+
+
+COMMANDS = [tables_command, describe_command]
