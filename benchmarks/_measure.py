@@ -93,7 +93,7 @@ def measure(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike | None = None,
     timeout: float | None = None,
-    sample_interval: float = 0.05,
+    sample_interval: float = 0.1,
 ) -> Measurement:
     """Run ``argv`` to completion in a new process group and measure it.
 

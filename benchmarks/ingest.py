@@ -199,6 +199,8 @@ class Run:
     check: str = ""
     passed: bool = False
     verdict: str = ""  # overrides the "ok" shown for a passed check
+    load_before: float | None = None  # 1-minute load average when the run started
+    repeats: list[float] = field(default_factory=list)  # wall seconds of every repeat
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -408,15 +410,15 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
         f"(truncated JSON or a string user_id)"
     )
     lines.append(f"- Command: `{' '.join([Path(PYTHON).name, 'benchmarks/ingest.py', *args.argv])}`")
-    lines += ["", "| tool | input | records | seconds | records/s | CPU s | peak RSS MB | partitions | output check |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines += ["", "| tool | input | records | seconds | records/s | CPU s | peak RSS MB | load | partitions | output check |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for run in [*runs, *scaling]:
         m = run.measurement
         verdict = (run.verdict or "ok") if run.passed else "**WRONG**" if run.ok else ""
         lines.append(
             f"| {run.tool} | {run.input} | {run.dataset.records:,} | {_fmt(m.seconds if m else None, '.1f')} | "
             f"{_fmt(run.records_per_second, ',.0f')} | {_fmt(m.cpu_seconds if m else None, '.1f')} | "
-            f"{_fmt(run.peak_rss_mb, '.0f')} | {run.partitions if run.partitions is not None else 'n/a'} | "
+            f"{_fmt(run.peak_rss_mb, '.0f')} | {_fmt(run.load_before, '.1f')} | {run.partitions if run.partitions is not None else 'n/a'} | "
             f"{verdict}{': ' if verdict else ''}{run.check} |"
         )
 
@@ -454,6 +456,14 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
         bound = ">=" if higher else "<="
         lines.append(f"| {name} | {shown}{unit if value is not None else ''} | {bound} {target:g}{unit} | "
                      f"{_verdict(value, target, higher)} |")
+    lines += ["", "Seconds are wall time (median of the repeats when more than one); CPU s is user + system "
+              "time of the process and its children; peak RSS is the larger of the kernel's high-water mark and "
+              "the sampled process-tree sum; load is the 1-minute load average when the run started (other "
+              "work on the machine competes for its cores)."]
+    repeated = [r for r in [*runs, *scaling] if len(r.repeats) > 1]
+    if repeated:
+        lines += ["", "Repeats (wall seconds):", ""] + [
+            f"- {r.tool}, {r.input}, {r.dataset.records:,}: {', '.join(f'{s:.1f}' for s in r.repeats)}" for r in repeated]
     if args.quick:
         lines += ["", "_Quick smoke run: the targets are set for 2M records, so these verdicts are indicative only._"]
     notes = [note for run in [*runs, *scaling] for note in run.notes]
@@ -466,13 +476,30 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _run_logged(label: str, fn, *fn_args) -> Run:
-    _log(f"running {label} ...")
-    run = fn(*fn_args)
-    m = run.measurement
-    if m is not None:
-        _log(f"  {label}: {m.seconds:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, {run.check}")
-    return run
+def _run_logged(label: str, repeat: int, fn, *fn_args) -> Run:
+    """Run ``fn`` ``repeat`` times; keep the run with the median wall time (the peak RSS
+    shown is still that run's own) and every repeat's seconds for the report."""
+    done: list[Run] = []
+    for i in range(repeat):
+        _log(f"running {label}{f' ({i + 1}/{repeat})' if repeat > 1 else ''} ...")
+        load = os.getloadavg()[0]
+        run = fn(*fn_args)
+        run.load_before = load
+        m = run.measurement
+        if m is not None:
+            _log(f"  {label}: {m.seconds:.1f}s, CPU {m.cpu_seconds:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, "
+                 f"load before {load:.2f}, {run.check}")
+        done.append(run)
+        if not run.ok:
+            break
+    timed = sorted((r for r in done if r.ok), key=lambda r: r.measurement.seconds)
+    chosen = timed[(len(timed) - 1) // 2] if timed else done[-1]
+    chosen.repeats = [r.measurement.seconds for r in done if r.ok]
+    worst = max((r.peak_rss_mb for r in done if r.peak_rss_mb is not None), default=None)
+    if len(done) > 1 and worst is not None and chosen.peak_rss_mb is not None and worst > chosen.peak_rss_mb * 1.05:
+        chosen.notes.append(f"{chosen.tool} ({chosen.input}, {chosen.dataset.records:,}): peak RSS over the "
+                            f"repeats went up to {worst:.0f} MB")
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -493,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="record counts for lakekit's peak-RSS scaling runs (default N/2,2N)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 records unless --records is given")
     parser.add_argument("--skip-awswrangler", action="store_true", help="leave out the pandas + awswrangler run")
+    parser.add_argument("--skip-lakekit", action="store_true", help="leave out every lakekit run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the median is reported")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out lakekit's runs at other sizes")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",
@@ -505,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     n = args.records
     if n < 100:
         parser.error("--records must be at least 100")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     small, large = (n // 2, n * 2)
     if args.scaling:
         small, large = (int(x.replace("_", "")) for x in args.scaling.split(","))
@@ -514,21 +545,21 @@ def main(argv: list[str] | None = None) -> int:
     clean_sets, bad_set = prepare_data(args.workdir, clean_sizes, n)
     clean = clean_sets[n]
 
-    unavailable = lakekit_available()
+    unavailable = "skipped (--skip-lakekit)" if args.skip_lakekit else lakekit_available()
     runs: list[Run] = []
     if unavailable:
         _log(f"skipping lakekit: {unavailable}")
     else:
-        runs.append(_run_logged("lakekit, clean", run_lakekit, clean, "clean", args.workdir, args.timeout))
-        runs.append(_run_logged("lakekit, 1% bad", run_lakekit, bad_set, "1% bad", args.workdir, args.timeout))
-    runs.append(_run_logged("DuckDB COPY, clean", run_duckdb, clean, "clean", args.workdir, args.timeout))
-    runs.append(_run_logged("DuckDB COPY, 1% bad", run_duckdb, bad_set, "1% bad", args.workdir, args.timeout))
+        runs.append(_run_logged("lakekit, clean", args.repeat, run_lakekit, clean, "clean", args.workdir, args.timeout))
+        runs.append(_run_logged("lakekit, 1% bad", args.repeat, run_lakekit, bad_set, "1% bad", args.workdir, args.timeout))
+    runs.append(_run_logged("DuckDB COPY, clean", args.repeat, run_duckdb, clean, "clean", args.workdir, args.timeout))
+    runs.append(_run_logged("DuckDB COPY, 1% bad", args.repeat, run_duckdb, bad_set, "1% bad", args.workdir, args.timeout))
     if not args.skip_awswrangler:
-        runs.append(_run_logged("pandas + awswrangler, clean", run_awswrangler, clean, args.workdir, args.timeout))
+        runs.append(_run_logged("pandas + awswrangler, clean", args.repeat, run_awswrangler, clean, args.workdir, args.timeout))
     scaling: list[Run] = []
     if not unavailable and not args.skip_scaling:
         for size in (small, large):
-            scaling.append(_run_logged(f"lakekit, {size:,} clean", run_lakekit, clean_sets[size], "clean", args.workdir, args.timeout))
+            scaling.append(_run_logged(f"lakekit, {size:,} clean", args.repeat, run_lakekit, clean_sets[size], "clean", args.workdir, args.timeout))
     if unavailable:
         runs.insert(0, Run("lakekit", "clean", clean, check=f"not run: {unavailable}"))
 

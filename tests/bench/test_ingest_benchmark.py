@@ -19,7 +19,7 @@ def test_quick_run_reports_every_tool_with_checked_row_counts(tmp_path):
     report = out.read_text()
     assert report == proc.stdout
     rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line for line in report.splitlines()
-            if line.startswith("| ") and line.count("|") == 10}
+            if line.startswith("| ") and line.count("|") == 11}
     assert "ok: 3,000 rows read back" in rows[("DuckDB COPY", "clean")]
     # DuckDB gets through malformed lines only with ignore_errors, keeping them as NULL rows.
     assert "lossy: 3,000 rows read back" in rows[("DuckDB COPY", "1% bad")]
