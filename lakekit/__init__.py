@@ -2,38 +2,35 @@
 embedded default (local folder + SQLite catalog + DuckDB) that needs no AWS account.
 
 >>> import lakekit
->>> {"ingest", "query", "estimate", "lint_query", "lint_layout"} <= set(lakekit.__all__)
-True
+>>> callable(lakekit.ingest), callable(lakekit.query)
+(True, True)
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 __version__ = "0.1.0"
 
-# name -> module that defines it; imported on first use so `import lakekit` and the
-# CLI's start-up stay fast (pyarrow, duckdb and sqlglot load only when needed).
-_LAZY = {
-    "ingest": "lakekit.ingest",
-    "IngestResult": "lakekit.ingest",
-    "query": "lakekit.query",
-    "estimate": "lakekit.query",
-    "QueryResult": "lakekit.query",
-    "lint_query": "lakekit.lint",
-    "lint_layout": "lakekit.lint",
-    "Settings": "lakekit.config",
-    "resolve_settings": "lakekit.config",
-    "open_catalog": "lakekit.catalog",
-}
+# The API functions share names with the modules that define them (lakekit.ingest is
+# a package and a function), so they are bound here eagerly: importing a submodule
+# later cannot then shadow the function with the module.
+from lakekit import errors
+from lakekit.catalog import open_catalog
+from lakekit.config import Settings, resolve_settings
+from lakekit.ingest import IngestResult, ingest
+from lakekit.lint import lint_layout, lint_query
+from lakekit.query import QueryResult, estimate, query
 
-__all__ = sorted(_LAZY) + ["errors", "__version__"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "errors":
-        return importlib.import_module("lakekit.errors")
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lakekit' has no attribute {name!r}")
+__all__ = [
+    "IngestResult",
+    "QueryResult",
+    "Settings",
+    "errors",
+    "estimate",
+    "ingest",
+    "lint_layout",
+    "lint_query",
+    "open_catalog",
+    "query",
+    "resolve_settings",
+    "__version__",
+]

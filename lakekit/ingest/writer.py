@@ -74,7 +74,7 @@ class PartitionedWriter:
         self.memory_budget = memory_budget
         # A row group is the unit a reader skips by statistics; big enough to read
         # efficiently, small enough that a file holds a few and buffers stay modest.
-        self.row_group_bytes = max(1 << 20, min(target_file_size // 2, 64 << 20))
+        self.row_group_bytes = max(64 << 10, min(target_file_size // 2, 64 << 20))
         self.ingest_id = ingest_id
         self.buffers: dict[int, _Buffer] = {}
         self.open_files: dict[int, _OpenFile] = {}
@@ -118,7 +118,7 @@ class PartitionedWriter:
         self.buffered_bytes += size
         open_file = self.open_files.get(key)
         room = self.target_file_size - (open_file.bytes_written if open_file else 0)
-        if buf.nbytes / self.expansion >= min(self.row_group_bytes, max(room, 1 << 20)):
+        if buf.nbytes / self.expansion >= min(self.row_group_bytes, max(room, 64 << 10)):
             self._flush(key)
 
     def _relieve_memory(self) -> None:
@@ -174,17 +174,23 @@ class PartitionedWriter:
             # The table gained a column since this file was opened: a Parquet file has
             # one schema, so start a new file.
             self._close(key)
-            f = None
-        if f is None:
-            f = self._open(key, table.schema)
-        before = f.sink.tell()
-        f.writer.write_table(table, row_group_size=max(table.num_rows, 1))
-        f.bytes_written = f.sink.tell()
-        written = f.bytes_written - before
-        if written > 0 and table.nbytes > 0:
-            self.expansion = 0.7 * self.expansion + 0.3 * (table.nbytes / written)
-        if f.bytes_written >= self.target_file_size * 0.95:
-            self._close(key)
+        while table is not None and table.num_rows:
+            f = self.open_files.get(key) or self._open(key, table.schema)
+            room = self.target_file_size - f.bytes_written
+            estimate = table.nbytes / self.expansion
+            part, table = table, None
+            if estimate > room * 1.05 and part.num_rows > 1:
+                # More than the file has room for: fill this file, the rest starts the next.
+                fit = max(1, int(part.num_rows * room / estimate))
+                part, table = part.slice(0, fit), part.slice(fit)
+            before = f.sink.tell()
+            f.writer.write_table(part, row_group_size=max(part.num_rows, 1))
+            f.bytes_written = f.sink.tell()
+            written = f.bytes_written - before
+            if written > 0 and part.nbytes > 0:
+                self.expansion = 0.7 * self.expansion + 0.3 * (part.nbytes / written)
+            if f.bytes_written >= self.target_file_size * 0.95 or table is not None:
+                self._close(key)
 
     def _close(self, key: int) -> None:
         f = self.open_files.pop(key)
