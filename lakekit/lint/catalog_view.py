@@ -24,6 +24,7 @@ class CatalogView:
     def __init__(self, catalog: "Catalog | None", assumed_partition_keys: tuple[str, ...]):
         self.catalog = catalog
         self.assumed_partition_keys = frozenset(assumed_partition_keys)
+        self._assumed_order = tuple(assumed_partition_keys)
         self._tables: dict[tuple[str, str], "Table"] | None = None
 
     @property
@@ -52,6 +53,13 @@ class CatalogView:
             return self.assumed_partition_keys
         table = self.table(database, name)
         return frozenset(k.name.lower() for k in table.partition_keys) if table else frozenset()
+
+    def ordered_partition_keys(self, database: str | None, name: str) -> tuple[str, ...]:
+        """The partition keys in the table's order (the configured order when assumed)."""
+        if self.catalog is None:
+            return self._assumed_order
+        table = self.table(database, name)
+        return tuple(k.name for k in table.partition_keys) if table else ()
 
     @lru_cache(maxsize=None)  # noqa: B019 - one view lives for one lint run
     def size(self, database: str | None, name: str) -> int | None:

@@ -233,12 +233,13 @@ class MissingPartitionFilter(QueryRule):
             if used & keys:
                 continue
             name = f"{scan.database}.{scan.name}" if scan.database else scan.name
-            key_list = ", ".join(sorted(keys))
-            assumed = "" if ctx.catalog.available else " (assumed partition keys)"
+            ordered = ctx.catalog.ordered_partition_keys(scan.database, scan.name)
+            key_list = ", ".join(ordered)
+            assumed = "" if ctx.catalog.available else "assumed: "
             yield ctx.at(
                 self, scan.node,
-                f"{name} is read with no predicate on a partition key ({key_list}{assumed}): every partition is scanned",
-                f"add a WHERE condition on {key_list.split(', ')[0]}",
+                f"{name} is read with no predicate on a partition key ({assumed}{key_list}): every partition is scanned",
+                f"add a WHERE condition on {ordered[0]}",
             )
 
 
