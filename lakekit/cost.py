@@ -64,14 +64,13 @@ _TIME_KEYS = ("year", "month", "day")
 def billed_bytes(bytes_scanned: int) -> int:
     """Bytes Athena bills for a query that scanned ``bytes_scanned``.
 
-    Rounded up to a whole MB, at least 10 MB. A query that reads no table bills 0.
+    Rounded up to a whole MB, at least 10 MB: the minimum is per query, so a query
+    that reads nothing (every partition pruned) still bills 10 MB.
 
     >>> billed_bytes(1), billed_bytes(10 * MB + 1), billed_bytes(0)
-    (10485760, 11534336, 0)
+    (10485760, 11534336, 10485760)
     """
-    if bytes_scanned <= 0:
-        return 0
-    return max(MIN_BILLED_BYTES, math.ceil(bytes_scanned / MB) * MB)
+    return max(MIN_BILLED_BYTES, math.ceil(max(bytes_scanned, 0) / MB) * MB)
 
 
 def cost_usd(bytes_billed: int, price_per_tb: float = 5.0) -> float:
@@ -153,7 +152,7 @@ class Estimate:
         (2468, 10485760)
         """
         scanned = sum(t.bytes_scanned for t in tables)
-        billed = billed_bytes(scanned) if tables else 0
+        billed = billed_bytes(scanned)
         return cls(scanned, billed, cost_usd(billed, price_per_tb), float(price_per_tb), tuple(tables))
 
 

@@ -195,7 +195,7 @@ def estimate(
     >>> import tempfile
     >>> lakekit_estimate = estimate("SELECT 1", warehouse=tempfile.mkdtemp())
     >>> lakekit_estimate.bytes_scanned, lakekit_estimate.bytes_billed
-    (0, 0)
+    (0, 10485760)
     """
     s = _settings(settings, warehouse=warehouse, catalog=catalog)
     price = float(price_per_tb if price_per_tb is not None else s.price_per_tb)

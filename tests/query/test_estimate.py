@@ -1,0 +1,308 @@
+"""The estimate equals what a columnar reader must read, computed independently.
+
+Each case states, as data, which partitions (days) the query keeps, which columns each
+scan reads and which row groups statistics cannot rule out. The test then computes the
+expected bytes itself from the Parquet footers of the kept files on disk
+(``pyarrow.parquet.read_metadata``): footer length + 8 per file, plus the compressed
+chunks of the expected columns in the row groups the predicate keeps. The estimate
+must agree within 1%. The local engine's really-read bytes are printed beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pyarrow.parquet as pq
+import pytest
+
+from lakekit.cost import billed_bytes, is_hidden_file
+from lakekit.query import estimate, run_query
+from tests.query.conftest import CLICK_COLUMNS, DAYS
+
+ALL_DAYS = lambda d: True  # noqa: E731
+NO_ROW_GROUP_FILTER = lambda s: True  # noqa: E731
+
+
+@dataclass
+class Scan:
+    """One expected scan of lake.clicks (or lake.users when ``users``)."""
+
+    columns: list[str]
+    days: Callable[[dt.date], bool] = ALL_DAYS
+    row_groups: Callable[[dict], bool] = NO_ROW_GROUP_FILTER
+    users: bool = False
+
+
+@dataclass
+class Case:
+    sql: str
+    scans: list[Scan] = field(default_factory=list)
+
+
+def ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def overlaps(stats: dict, column: str, lo=None, hi=None) -> bool:
+    """Whether the row group's [min, max] of ``column`` meets [lo, hi] (None: open)."""
+    mn, mx = stats[column]
+    return (lo is None or mx >= lo) and (hi is None or mn <= hi)
+
+
+D = dt.date
+C = CLICK_COLUMNS
+
+CASES: dict[str, Case] = {
+    "count star reads footers only": Case("SELECT count(*) FROM lake.clicks", [Scan([])]),
+    "select star reads every column": Case("SELECT * FROM lake.clicks", [Scan(C)]),
+    "equality on two keys": Case(
+        "SELECT amount FROM lake.clicks WHERE year = '2024' AND month = '03'",
+        [Scan(["amount"], lambda d: d.month == 3)],
+    ),
+    "equality on day": Case(
+        "SELECT user_id, amount FROM lake.clicks WHERE day = '01'",
+        [Scan(["user_id", "amount"], lambda d: d.day == 1)],
+    ),
+    "not equal": Case(
+        "SELECT amount FROM lake.clicks WHERE month <> '02'", [Scan(["amount"], lambda d: d.month != 2)]
+    ),
+    "in list": Case(
+        "SELECT amount FROM lake.clicks WHERE day IN ('01', '02', '03')",
+        [Scan(["amount"], lambda d: d.day in (1, 2, 3))],
+    ),
+    "not in list": Case(
+        "SELECT amount FROM lake.clicks WHERE day NOT IN ('01', '02')",
+        [Scan(["amount"], lambda d: d.day not in (1, 2))],
+    ),
+    "between strings": Case(
+        "SELECT amount FROM lake.clicks WHERE month = '03' AND day BETWEEN '02' AND '04'",
+        [Scan(["amount"], lambda d: d.month == 3 and 2 <= d.day <= 4)],
+    ),
+    "open range": Case(
+        "SELECT quantity FROM lake.clicks WHERE month = '02' AND day >= '27'",
+        [Scan(["quantity"], lambda d: d.month == 2 and d.day >= 27)],
+    ),
+    "or of ands": Case(
+        "SELECT amount FROM lake.clicks WHERE (month = '02' AND day = '29') OR (month = '03' AND day = '01')",
+        [Scan(["amount"], lambda d: d in (D(2024, 2, 29), D(2024, 3, 1)))],
+    ),
+    "not": Case("SELECT amount FROM lake.clicks WHERE NOT (month = '02')", [Scan(["amount"], lambda d: d.month != 2)]),
+    "cast of a key": Case(
+        "SELECT amount FROM lake.clicks WHERE CAST(day AS integer) = 5", [Scan(["amount"], lambda d: d.day == 5)]
+    ),
+    "concat of keys": Case(
+        "SELECT amount FROM lake.clicks WHERE concat(year, month) = '202403'",
+        [Scan(["amount"], lambda d: d.month == 3)],
+    ),
+    "date_parse of keys against a DATE literal": Case(
+        "SELECT amount FROM lake.clicks WHERE date_parse(concat(year, '-', month, '-', day), '%Y-%m-%d') "
+        ">= DATE '2024-03-05'",
+        [Scan(["amount"], lambda d: d >= D(2024, 3, 5))],
+    ),
+    "like on a key": Case("SELECT amount FROM lake.clicks WHERE day LIKE '0%'", [Scan(["amount"], lambda d: d.day < 10)]),
+    "timestamp lower bound prunes partitions and row groups": Case(
+        "SELECT user_id FROM lake.clicks WHERE ts >= TIMESTAMP '2024-03-05 12:00:00'",
+        [Scan(["user_id", "ts"], lambda d: d >= D(2024, 3, 5),
+              lambda s: overlaps(s, "ts", lo=ts("2024-03-05 12:00:00")))],
+    ),
+    "timestamp between across a month end": Case(
+        "SELECT amount FROM lake.clicks WHERE ts BETWEEN TIMESTAMP '2024-02-28 18:00:00' "
+        "AND TIMESTAMP '2024-03-01 06:00:00'",
+        [Scan(["amount", "ts"], lambda d: D(2024, 2, 28) <= d <= D(2024, 3, 1),
+              lambda s: overlaps(s, "ts", ts("2024-02-28 18:00:00"), ts("2024-03-01 06:00:00")))],
+    ),
+    "timestamp before a DATE literal": Case(
+        "SELECT amount FROM lake.clicks WHERE ts < DATE '2024-02-27'",
+        [Scan(["amount", "ts"], lambda d: d < D(2024, 2, 27), lambda s: s["ts"][0] < ts("2024-02-27"))],
+    ),
+    "date of the timestamp": Case(
+        "SELECT amount FROM lake.clicks WHERE date(ts) = DATE '2024-03-01'",
+        [Scan(["amount", "ts"], lambda d: d == D(2024, 3, 1))],
+    ),
+    "negated timestamp range": Case(
+        "SELECT amount FROM lake.clicks WHERE NOT (ts < TIMESTAMP '2024-03-06 00:00:00')",
+        [Scan(["amount", "ts"], lambda d: d >= D(2024, 3, 6))],
+    ),
+    "data column equality uses row-group stats": Case(
+        "SELECT amount FROM lake.clicks WHERE user_id = 42",
+        [Scan(["amount", "user_id"], ALL_DAYS, lambda s: overlaps(s, "user_id", 42, 42))],
+    ),
+    "data column range and a key": Case(
+        "SELECT amount FROM lake.clicks WHERE user_id > 900 AND month = '03'",
+        [Scan(["amount", "user_id"], lambda d: d.month == 3, lambda s: s["user_id"][1] > 900)],
+    ),
+    "amount range prunes row groups": Case(
+        "SELECT event_id FROM lake.clicks WHERE amount >= 75 AND day = '02'",
+        [Scan(["event_id", "amount"], lambda d: d.day == 2, lambda s: s["amount"][1] >= 75)],
+    ),
+    "string equality on a data column": Case(
+        "SELECT count(*) FROM lake.clicks WHERE event_type = 'purchase' AND day = '03'",
+        [Scan(["event_type"], lambda d: d.day == 3, lambda s: overlaps(s, "event_type", "purchase", "purchase"))],
+    ),
+    "aggregate with group by": Case(
+        "SELECT event_type, sum(amount) AS revenue FROM lake.clicks WHERE day = '02' GROUP BY event_type "
+        "ORDER BY revenue DESC",
+        [Scan(["event_type", "amount"], lambda d: d.day == 2)],
+    ),
+    "count distinct": Case(
+        "SELECT count(DISTINCT user_id) FROM lake.clicks WHERE month = '02'",
+        [Scan(["user_id"], lambda d: d.month == 2)],
+    ),
+    "cte with filters inside and outside": Case(
+        "WITH feb AS (SELECT * FROM lake.clicks WHERE month = '02') "
+        "SELECT count(*), sum(amount) FROM feb WHERE day = '29'",
+        [Scan(["amount"], lambda d: d == D(2024, 2, 29))],
+    ),
+    "self join is two scans": Case(
+        "SELECT a.user_id, count(*) FROM lake.clicks a JOIN lake.clicks b ON a.user_id = b.user_id "
+        "WHERE a.day = '01' AND b.day = '02' GROUP BY a.user_id",
+        [Scan(["user_id"], lambda d: d.day == 1), Scan(["user_id"], lambda d: d.day == 2)],
+    ),
+    "join with an unpartitioned table": Case(
+        "SELECT u.name, sum(c.amount) FROM lake.clicks c JOIN lake.users u ON c.user_id = u.user_id "
+        "WHERE c.day = '03' GROUP BY u.name",
+        [Scan(["user_id", "amount"], lambda d: d.day == 3), Scan(["user_id", "name"], users=True)],
+    ),
+    "window function": Case(
+        "SELECT user_id, row_number() OVER (PARTITION BY user_id ORDER BY ts) AS n FROM lake.clicks WHERE day = '04'",
+        [Scan(["user_id", "ts"], lambda d: d.day == 4)],
+    ),
+    "filter pushed into a subquery": Case(
+        "SELECT user_id FROM (SELECT user_id, amount, month FROM lake.clicks) WHERE month = '03' AND amount < 20",
+        [Scan(["user_id", "amount"], lambda d: d.month == 3, lambda s: s["amount"][0] < 20)],
+    ),
+    "union all branches": Case(
+        "SELECT user_id FROM lake.clicks WHERE day = '01' UNION ALL SELECT user_id FROM lake.clicks WHERE day = '02'",
+        [Scan(["user_id"], lambda d: d.day == 1), Scan(["user_id"], lambda d: d.day == 2)],
+    ),
+    "scalar subquery on a key cannot prune": Case(
+        "SELECT user_id FROM lake.clicks WHERE day = (SELECT max(day) FROM lake.clicks)",
+        [Scan(["user_id"]), Scan([])],
+    ),
+    "in subquery": Case(
+        "SELECT amount FROM lake.clicks WHERE day = '05' AND user_id IN (SELECT user_id FROM lake.users WHERE country = 'DE')",
+        [Scan(["amount", "user_id"], lambda d: d.day == 5), Scan(["user_id", "country"], users=True)],
+    ),
+    "non-deterministic predicate cannot prune": Case(
+        "SELECT amount FROM lake.clicks WHERE day = lpad(CAST(CAST(rand() * 28 AS integer) AS varchar), 2, '0')",
+        [Scan(["amount"])],
+    ),
+    "no partition matches": Case("SELECT user_id FROM lake.clicks WHERE year = '2023'", [Scan(["user_id"], lambda d: False)]),
+    "timestamp and user id together": Case(
+        "SELECT amount FROM lake.clicks WHERE ts >= TIMESTAMP '2024-03-06 00:00:00' AND user_id < 100",
+        [Scan(["amount", "ts", "user_id"], lambda d: d >= D(2024, 3, 6),
+              lambda s: s["user_id"][0] < 100 and overlaps(s, "ts", lo=ts("2024-03-06")))],
+    ),
+    "or across a key and a data column cannot prune": Case(
+        "SELECT amount FROM lake.clicks WHERE month = '03' OR ts < TIMESTAMP '2024-02-26 00:00:00'",
+        [Scan(["amount", "ts"])],
+    ),
+    "is null on a data column": Case(
+        "SELECT event_id FROM lake.clicks WHERE country IS NULL AND day = '06'",
+        [Scan(["event_id", "country"], lambda d: d.day == 6, lambda s: s["country_nulls"] > 0)],
+    ),
+}
+
+
+def _row_group_stats(rg) -> dict:
+    stats = {}
+    for j in range(rg.num_columns):
+        col = rg.column(j)
+        st = col.statistics
+        if st is not None and st.has_min_max:
+            mn, mx = st.min, st.max
+            if isinstance(mn, dt.datetime) and mn.tzinfo is not None:
+                mn = mn.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                mx = mx.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            stats[col.path_in_schema] = (mn, mx)
+        stats[col.path_in_schema + "_nulls"] = st.null_count if st is not None else 0
+    return stats
+
+
+def expected_bytes(lake, scan: Scan) -> int:
+    if scan.users:
+        folder = os.path.join(lake.warehouse, "lake", "users")
+        files = [os.path.join(folder, n) for n in sorted(os.listdir(folder))]
+    else:
+        files = [
+            os.path.join(lake.partition_dir(day), n)
+            for day in DAYS if scan.days(day)
+            for n in sorted(os.listdir(lake.partition_dir(day)))
+        ]
+    total = 0
+    for path in files:
+        if is_hidden_file(path):
+            continue
+        meta = pq.read_metadata(path)
+        total += meta.serialized_size + 8
+        for i in range(meta.num_row_groups):
+            rg = meta.row_group(i)
+            if not scan.row_groups(_row_group_stats(rg)):
+                continue
+            for j in range(rg.num_columns):
+                if rg.column(j).path_in_schema in scan.columns:
+                    total += rg.column(j).total_compressed_size
+    return total
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=list(CASES))
+def test_estimate_equals_independent_computation(lake, case: Case):
+    est = estimate(case.sql, settings=lake.settings)
+    assert len(est.tables) == len(case.scans)
+    for table, scan in zip(est.tables, case.scans):
+        assert sorted(table.columns) == sorted(scan.columns), table
+        if not scan.users:
+            assert table.partitions_total == len(DAYS)
+            assert table.partitions_scanned == sum(1 for d in DAYS if scan.days(d))
+    expected = sum(expected_bytes(lake, s) for s in case.scans)
+    assert est.bytes_scanned == pytest.approx(expected, rel=0.01)
+    assert est.bytes_billed == billed_bytes(est.bytes_scanned)
+    result = run_query(case.sql, settings=lake.settings)
+    print(f"\n{case.sql[:70]!r}: estimate {est.bytes_scanned:,} B, expected {expected:,} B, "
+          f"DuckDB read {result.actual.bytes_scanned:,} B, rows {result.actual.rows}")
+
+
+def test_suite_is_large_enough():
+    assert len(CASES) >= 30
+
+
+def test_hidden_files_are_neither_estimated_nor_read(lake):
+    est = estimate("SELECT count(*) AS n FROM lake.clicks WHERE day = '01'", settings=lake.settings)
+    assert est.tables[0].files_scanned == 2  # part-0 and part-1; _ignored.parquet skipped
+    rows = run_query("SELECT count(*) AS n FROM lake.clicks WHERE day = '01'", settings=lake.settings).table
+    assert rows.to_pylist() == [{"n": 2 * 3 * 400}]
+
+
+def test_unprunable_predicate_is_explained(lake):
+    est = estimate("SELECT user_id FROM lake.clicks WHERE day = (SELECT max(day) FROM lake.clicks)",
+                   settings=lake.settings)
+    assert est.tables[0].partitions_scanned == len(DAYS)
+    assert "cannot be evaluated before the query runs" in est.notes[0]
+
+
+def test_local_engine_agrees_with_pruning(lake):
+    sql = ("SELECT day, count(*) AS n, min(ts) AS first FROM lake.clicks "
+           "WHERE ts >= TIMESTAMP '2024-03-06 12:00:00' GROUP BY day ORDER BY day")
+    rows = run_query(sql, settings=lake.settings).table.to_pylist()
+    assert [r["day"] for r in rows] == ["06", "07"]
+    assert rows[0]["first"].replace(tzinfo=None) >= ts("2024-03-06 12:00:00")
+
+
+def test_footers_are_read_on_demand_and_cached(tmp_path):
+    from lakekit.catalog.local import LocalCatalog
+    from tests.query.conftest import build_lake
+
+    bare = build_lake(str(tmp_path / "bare"), with_stats=False)
+    full = build_lake(str(tmp_path / "full"), with_stats=True)
+    sql = "SELECT amount FROM lake.clicks WHERE month = '03' AND amount > 70"
+    catalog = LocalCatalog(bare.settings.local_catalog_path())
+    assert catalog.list_files("lake", "clicks") == []
+    first = estimate(sql, settings=bare.settings)
+    assert first.bytes_scanned == estimate(sql, settings=full.settings).bytes_scanned
+    cached = catalog.list_files("lake", "clicks")
+    assert len(cached) == 7 * 2  # the March partitions' files; hidden files are not even read
+    assert estimate(sql, settings=bare.settings) == first
+    catalog.close()
