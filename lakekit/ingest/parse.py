@@ -66,11 +66,30 @@ def _first_line(message: str) -> str:
     return _ROW_CSV.sub("", _ROW_JSON.sub("", line)).replace(": :", ":").strip().rstrip(".").strip()
 
 
+def _pinnable(t: pa.DataType) -> pa.DataType | None:
+    """The type to parse a column as once inferred: timestamps stay text (converted
+    later, whatever their format), null-typed columns stay open."""
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return pa.string()
+    if pa.types.is_null(t):
+        return None
+    return t
+
+
 class JsonParser:
     """JSON Lines, parsed against the schema known so far; new fields are inferred."""
 
     def __init__(self, schema: pa.Schema | None):
         self.schema = schema
+
+    def pin(self, inferred: pa.Schema) -> None:
+        """Parse the rest of a split block with the types its first piece settled, so
+        the pieces of one block cannot disagree about a column's type."""
+        known = set(self.schema.names) if self.schema is not None else set()
+        extra = [(f.name, _pinnable(f.type)) for f in inferred if f.name not in known]
+        extra = [(n, t) for n, t in extra if t is not None]
+        if extra:
+            self.schema = pa.schema(list(self.schema or []) + [pa.field(n, t) for n, t in extra])
 
     def __call__(self, data: bytes) -> pa.Table:
         opts = pajson.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="infer")
@@ -92,7 +111,15 @@ class CsvParser:
         self.column_names = column_names
         self.column_types = column_types
         self.delimiter = delimiter
-        self.bad_rows: list[tuple[int, str]] = []
+
+    def pin(self, inferred: pa.Schema) -> None:
+        """As :meth:`JsonParser.pin`: later pieces of a split block keep these types."""
+        types = dict(self.column_types or {})
+        for f in inferred:
+            t = _pinnable(f.type)
+            if f.name not in types and t is not None:
+                types[f.name] = t
+        self.column_types = types
 
     def __call__(self, data: bytes) -> pa.Table:
         bad: list[tuple[int, str]] = []
@@ -216,6 +243,7 @@ def _parse_records(records: Sequence[tuple[int, bytes]], parser, source: str, ou
             return
         out.tables.append(table)
         out.line_numbers.append([line for line, _ in segment])
+        parser.pin(table.schema)
         return
 
 

@@ -87,12 +87,17 @@ class TableSchema:
     def check_no_clash(self, names) -> None:
         keys = {k.lower(): k for k in self.partition_by}
         for name in names:
-            if name.lower() in keys:
-                raise InputError(
-                    f"source field {name!r} clashes with partition key {keys[name.lower()]!r}; "
-                    f"rename the field in the source, or partition more coarsely with --partition-by "
-                    f"(a table cannot hold two columns named {name.lower()!r})"
-                )
+            key = keys.get(name.lower())
+            if key is None:
+                continue
+            coarser = self.partition_by[: self.partition_by.index(key)]
+            way_out = "rename the field in the source"
+            if coarser:
+                way_out += f", or partition by {','.join(coarser)} (--partition-by {','.join(coarser)})"
+            raise InputError(
+                f"source field {name!r} clashes with partition key {key!r}: a table cannot hold two "
+                f"columns named {key!r}; {way_out}"
+            )
 
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
