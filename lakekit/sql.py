@@ -67,7 +67,7 @@ def parse_statements(sql: str) -> list[exp.Expression]:
     ...     parse_statements("SELECT a FROM WHERE")
     ... except UsageError as error:
     ...     print(error)
-    SQL syntax error at line 1, column 19 near 'WHERE': Expected table name but got WHERE
+    SQL syntax error at line 1, column 15 near 'WHERE': Expected table name but got WHERE
     """
     if not sql or not sql.strip():
         raise UsageError("no SQL given: pass a statement or -f FILE")
@@ -93,8 +93,11 @@ def _parse_error_message(ex: ParseError) -> str:
         description = re.sub(r"<Token token_type: [^,]*, text: (.*?), line: .*?>", r"\1", description)
         highlight = first.get("highlight")
         near = f" near {highlight!r}" if highlight else ""
+        column = first.get("col")
+        if isinstance(column, int) and highlight and "\n" not in highlight:
+            column = max(1, column - len(highlight) + 1)  # sqlglot points at the token's end
         return (
-            f"SQL syntax error at line {first.get('line')}, column {first.get('col')}{near}: "
+            f"SQL syntax error at line {first.get('line')}, column {column}{near}: "
             f"{_one_line(description)}"
         )
     return f"SQL syntax error: {_one_line(str(ex))}"

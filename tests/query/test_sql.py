@@ -185,7 +185,7 @@ def test_database_defaults_and_is_kept_as_written():
 @pytest.mark.parametrize(
     "sql, message",
     [
-        ("SELECT a FROM WHERE", "SQL syntax error at line 1, column 19 near 'WHERE'"),
+        ("SELECT a FROM WHERE", "SQL syntax error at line 1, column 15 near 'WHERE'"),
         ("SELECT a\nFROM t WHERE (b = 1", "SQL syntax error at line 2"),
         ("SELECT 'abc", "SQL syntax error"),
         ("  ", "no SQL given"),
