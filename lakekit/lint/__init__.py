@@ -281,6 +281,12 @@ def lint_layout(
                 facts.catalog_partitions = cat.list_partitions(table.database, table.name)
                 tables = [facts]
             for facts in tables:
+                unreadable = [f for f in facts.files if f.footer_error]
+                if unreadable:
+                    notes.append(
+                        f"{facts.path}: {len(unreadable)} file(s) named like Parquet could not be read as Parquet "
+                        f"and were skipped (e.g. {unreadable[0].uri}: {unreadable[0].footer_error})"
+                    )
                 for rule in instances:
                     violations.extend(rule.check_table(facts, options))
     finally:

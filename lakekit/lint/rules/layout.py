@@ -344,11 +344,11 @@ class SmallFiles(LayoutRule):
                 small.append((partition, files))
         if small:
             files = [f for _, fs in small for f in fs]
-            where = "partition(s)" if any(p for p, _ in small) else "folder"
+            average = human(sum(f.size for f in files) / len(files))
+            where = f"{len(small)} partition(s) hold" if any(p for p, _ in small) else "the unpartitioned folder holds"
             yield self.at_table(
                 facts,
-                f"{len(small)} {where} hold {len(files)} files averaging {human(sum(f.size for f in files) / len(files))} "
-                f"(under {human(options.small_file_size)})",
+                f"{where} {len(files)} files averaging {average} (under {human(options.small_file_size)})",
                 "compact into files near 128 MiB",
             )
 

@@ -1,0 +1,144 @@
+"""Layout targets beyond fixtures: an s3:// prefix (real moto server), a table written by
+the real ingest and checked against its catalog, and footers-only reading."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+import lakekit
+from lakekit.config import Settings
+from lakekit.errors import UsageError
+from lakekit.lint import lint_layout, lint_query
+from lakekit.sample import events_jsonl
+from tests.lint.conftest import events_table
+
+
+def test_s3_prefix_is_listed_and_footers_read(aws):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="lake")
+    for day in ("07", "08"):
+        for i in range(3):  # three small files a partition: L006
+            buf = io.BytesIO()
+            pq.write_table(events_table(50, seed=i), buf, write_statistics=(day == "07"))
+            s3.put_object(Bucket="lake", Key=f"events/year=2024/month=03/day={day}/part-{i}.parquet", Body=buf.getvalue())
+    s3.put_object(Bucket="lake", Key="events/_SUCCESS", Body=b"")
+    s3.put_object(Bucket="lake", Key="raw/2024/03/07/clicks.csv.gz", Body=b"\x1f\x8b" + b"0" * 100)
+    result = lint_layout(["s3://lake/events", "s3://lake/raw"], settings=Settings(warehouse="s3://lake"))
+    found = {(v.path, v.code) for v in result.violations}
+    assert found == {
+        ("s3://lake/events", "L006"),
+        ("s3://lake/events", "L009"),
+        ("s3://lake/raw", "L002"),
+        ("s3://lake/raw", "L003"),
+    }
+    l009 = next(v for v in result.violations if v.code == "L009")
+    assert l009.message.startswith("3 Parquet file(s) lack min/max statistics")
+    assert (l009.line, l009.column) == (1, 1)
+
+
+def _ingest(tmp_path, warehouse: str, rows: int = 2000, days: int = 3) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(events_jsonl(rows, days=days, seed=7)))
+    lakekit.ingest([str(source)], "analytics.events", timestamp_column="ts", warehouse=warehouse)
+
+
+def test_ingested_table_is_clean_then_catalog_and_storage_disagree(tmp_path, warehouse):
+    _ingest(tmp_path, warehouse)
+    settings = Settings(warehouse=warehouse)
+    assert lint_layout(["analytics.events"], settings=settings).violations == []
+    assert lint_layout([os.path.join(warehouse, "analytics", "events")], settings=settings).violations == []
+
+    # data lands in a folder the catalog never heard of; a registered partition loses its data
+    table_dir = os.path.join(warehouse, "analytics", "events")
+    stray = os.path.join(table_dir, "year=2031", "month=01", "day=01")
+    os.makedirs(stray)
+    pq.write_table(events_table(10), os.path.join(stray, "part-x.parquet"))
+    first_partition = next(
+        root for root, _, files in sorted(os.walk(table_dir)) if files and "year=2031" not in root
+    )
+    for name in os.listdir(first_partition):
+        os.remove(os.path.join(first_partition, name))
+    result = lint_layout(["analytics.events"], settings=settings)
+    l010 = [v for v in result.violations if v.code == "L010"]
+    assert [v.path for v in l010] == ["analytics.events", "analytics.events"]
+    messages = " | ".join(v.message for v in l010)
+    assert "year=2031/month=01/day=01" in messages
+    assert "have no data files" in messages
+    assert all(v.fix == "lakekit catalog sync analytics.events" for v in l010)
+
+
+def test_query_rules_use_the_real_catalog(tmp_path, warehouse):
+    _ingest(tmp_path, warehouse, rows=500, days=2)
+    settings = Settings(warehouse=warehouse)
+    result = lint_query(
+        ["SELECT evnt_type FROM analytics.events WHERE month = '03'",
+         "SELECT event_type FROM analytics.events WHERE CAST(day AS integer) = 7",
+         "SELECT event_type FROM analytics.events WHERE amount > 1"],
+        settings=settings, table_stats=True,
+    )
+    assert [(v.path, v.code) for v in result.violations] == [
+        ("<sql1>", "Q010"), ("<sql2>", "Q003"), ("<sql3>", "Q002"),
+    ]
+    assert result.notes == []
+    assert "did you mean event_type?" == result.violations[0].fix
+
+
+def test_layout_reads_footers_only(tmp_path, no_catalog):
+    """Data pages are never read: a file whose pages are garbage still lints."""
+    folder = tmp_path / "t" / "year=2024"
+    folder.mkdir(parents=True)
+    path = folder / "part-0.parquet"
+    pq.write_table(events_table(5000), path, compression="none", write_statistics=False)
+    data = bytearray(path.read_bytes())
+    meta_len = int.from_bytes(data[-8:-4], "little")
+    data[4: len(data) - meta_len - 8] = b"\xff" * (len(data) - meta_len - 12)
+    path.write_bytes(bytes(data))
+    with pytest.raises(Exception):
+        pq.read_table(path)
+    result = lint_layout([str(tmp_path / "t")], settings=no_catalog)
+    assert {v.code for v in result.violations} == {"L004", "L009"}
+
+
+def test_unreadable_parquet_is_a_note_not_a_crash(tmp_path, no_catalog):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "broken.parquet").write_bytes(b"not parquet at all")
+    pq.write_table(events_table(10), folder / "ok.parquet")
+    result = lint_layout([str(folder)], settings=no_catalog, ignore=["L006"])
+    assert result.violations == []
+    assert any("broken.parquet" in note for note in result.notes)
+
+
+def test_warehouse_root_splits_into_tables(tmp_path, no_catalog):
+    for table in ("a/events", "b/clicks"):
+        d = tmp_path / "lake" / table / "year=2024"
+        d.mkdir(parents=True)
+        pq.write_table(events_table(10, drift="type" if table == "b/clicks" else None), d / "p.parquet")
+    (tmp_path / "lake" / "_lakekit").mkdir()
+    (tmp_path / "lake" / "_lakekit" / "catalog.db").write_bytes(b"x")
+    result = lint_layout([str(tmp_path / "lake")], settings=no_catalog)
+    # different schemas in different tables are not drift
+    assert result.violations == []
+
+
+def test_unknown_targets_are_usage_errors(tmp_path, no_catalog):
+    with pytest.raises(UsageError, match="no such layout file, folder"):
+        lint_layout([str(tmp_path / "missing")], settings=no_catalog)
+    with pytest.raises(UsageError, match="no catalog at"):
+        lint_layout(["analytics.events"], settings=no_catalog)
+    f = tmp_path / "x.txt"
+    f.write_text("hi")
+    with pytest.raises(UsageError, match="not a layout file"):
+        lint_layout([str(f)], settings=no_catalog)
+
+
+def test_result_json_round_trip(no_catalog):
+    result = lint_query(["SELECT * FROM t WHERE dt = '1'"], settings=no_catalog)
+    assert json.loads(json.dumps(result.to_dicts()))[0]["code"] == "Q001"
+    assert result.exit_code == 1 and not result.ok
