@@ -16,7 +16,7 @@ import re
 from lakekit.errors import UnsafeNameError, UsageError
 
 # Glue and Athena fold identifiers to lower case and allow letters, digits and "_".
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,254}")
 # Partition values lakekit writes are zero-padded digits; crawled layouts may hold
 # other text, but never a path separator, "..", "=", or a control character.
 _UNSAFE_VALUE = re.compile(r"[/\\=\x00-\x1f\x7f]|^\.\.?$|^$")
@@ -25,7 +25,7 @@ _UNSAFE_VALUE = re.compile(r"[/\\=\x00-\x1f\x7f]|^\.\.?$|^$")
 def check_identifier(name: str, what: str = "name") -> str:
     """Return ``name`` lower-cased, or raise if it is not a safe Glue identifier."""
     folded = name.lower()
-    if not _IDENTIFIER.match(folded):
+    if not _IDENTIFIER.fullmatch(folded):
         raise UnsafeNameError(
             f"{what} {name!r} is not allowed: use letters, digits and '_' only "
             "(it becomes a folder name and an Athena identifier)"
