@@ -29,6 +29,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Sequence
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 from sqlglot import exp
 
 from lakekit.errors import EngineError, QueryCancelled, QueryFailed, QueryTimeout, UsageError
@@ -179,7 +180,7 @@ class LocalEngine:
         seconds = time.perf_counter() - started
         bytes_read = _bytes_read(profile) + sum(c.bytes_read for c in counters)
         return EngineResult(
-            table=_athena_column_names(table),
+            table=_athena_shape(table),
             bytes_scanned=bytes_read,
             seconds=seconds,
             engine_seconds=seconds,
@@ -223,7 +224,6 @@ class LocalEngine:
 
     def _create_s3_view(self, con, view: str, plan: "ScanPlan", counters: list) -> None:
         import pyarrow.dataset as ds
-        import pyarrow.fs as pafs
 
         from lakekit.storage import s3_filesystem
 
@@ -279,9 +279,22 @@ def _bytes_read(profile: str | None) -> int:
     return int(value) if isinstance(value, (int, float)) else 0
 
 
-def _athena_column_names(table: pa.Table) -> pa.Table:
+def _athena_shape(table: pa.Table) -> pa.Table:
+    """Column names and integer types as Athena returns them.
+
+    Athena names unnamed columns ``_col0``; DuckDB's ``sum(bigint)`` is a 128-bit
+    integer (Arrow decimal(38,0)) where Athena's is a bigint: cast it back when it fits.
+    """
     names = [f"_col{m.group(1)}" if (m := _UNNAMED.fullmatch(n)) else n for n in table.column_names]
-    return table.rename_columns(names) if names != table.column_names else table
+    if names != table.column_names:
+        table = table.rename_columns(names)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_decimal(field.type) and field.type.scale == 0:
+            try:
+                table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass  # over 2^63: keep the exact decimal
+    return table
 
 
 def _first_line(ex: BaseException) -> str:
@@ -289,18 +302,21 @@ def _first_line(ex: BaseException) -> str:
     return lines[0].strip() if lines else type(ex).__name__
 
 
-class _CountingHandler:
-    """A pyarrow file-system handler that counts the bytes read through it."""
+class _CountingHandler(pafs.FileSystemHandler):
+    """A read-only pyarrow file-system handler that counts the bytes read through it."""
 
     def __init__(self, fs) -> None:
-        import pyarrow.fs as pafs
-
+        super().__init__()
         self._fs = fs
         self.bytes_read = 0
         self._lock = threading.Lock()
-        self._pafs = pafs
 
-    # pyarrow.fs.FileSystemHandler interface --------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _CountingHandler) and other._fs == self._fs
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
     def get_type_name(self) -> str:
         return "lakekit-counting"
 
@@ -323,8 +339,12 @@ class _CountingHandler:
         with self._lock:
             self.bytes_read += n
 
-    def __getattr__(self, name: str) -> Any:  # writes and moves: not used by a reader
-        raise NotImplementedError(name)
+    # a query only reads: every writing operation is refused
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise OSError("the local engine opens the lake read-only")
+
+    create_dir = delete_dir = delete_dir_contents = delete_root_dir_contents = _read_only
+    delete_file = move = copy_file = open_output_stream = open_append_stream = _read_only
 
 
 class _CountingFile:
