@@ -1,23 +1,23 @@
 """The warehouse's storage: local folders or ``s3://`` prefixes behind one small API.
 
-Everything goes through a pyarrow filesystem so the same code writes and lists local
-paths and S3 objects. Paths handed around inside lakekit are *URIs*: absolute local
-paths or ``s3://bucket/key``. A :class:`Storage` rooted anywhere also reads and writes
-URIs of the other kind (a local source file into an ``s3://`` warehouse, an ``s3://``
-source into a local one): the filesystem is picked per URI.
+Reads and listings go through pyarrow filesystems, so the same code reads and lists
+local paths and S3 objects. Paths handed around inside lakekit are *URIs*: absolute
+local paths or ``s3://bucket/key``. A :class:`Storage` rooted anywhere also reads and
+writes URIs of the other kind (a local source file into an ``s3://`` warehouse, an
+``s3://`` source into a local one): the filesystem is picked per URI.
 
 On S3:
 
-- writes stream through pyarrow's S3 output stream, which switches to a multipart
-  upload once a file outgrows one part (about 10 MB), so big Parquet files never sit
-  in memory whole;
+- writes go through :class:`S3Upload`: one PUT for a small file, a multipart upload
+  once a file outgrows :data:`UPLOAD_PART_SIZE` (parts go up as they fill, so a big
+  Parquet file never sits in memory whole), aborted if the writer fails;
 - every request is retried with exponential backoff and jitter on throttling
-  (``SlowDown``, ``503``), on both the pyarrow and the boto3 side (:data:`S3_RETRY_ATTEMPTS`);
+  (``SlowDown``, ``503``), on the boto3 and the pyarrow side (:data:`S3_RETRY_ATTEMPTS`);
 - a finished write is checked: the object's size must equal the bytes written, so
   a truncated object raises :class:`~lakekit.errors.StorageError` instead of being
   committed;
-- :meth:`Storage.move` is a server-side copy (multipart copy for big objects), a size
-  check, then a delete of the source: S3 has no rename.
+- :meth:`Storage.move` is a server-side copy (a multipart copy, size-checked, for
+  big objects), then a delete of the source: S3 has no rename.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import posixpath
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: attempts per S3 request before giving up; throttling backs off exponentially.
 S3_RETRY_ATTEMPTS = 10
+#: an upload becomes multipart beyond this; each part is held in memory while it goes up.
+UPLOAD_PART_SIZE = 8 << 20
 #: objects above this are copied in parts (S3's single CopyObject limit is 5 GiB).
 MULTIPART_COPY_THRESHOLD = 256 << 20
 
@@ -70,12 +73,41 @@ def join(base: str, *parts: str) -> str:
     return os.path.join(base, *parts)
 
 
+# Clients are thread-safe and slow to build (each loads its service model), so one is
+# kept per service and session; for the default session, per environment that boto3
+# reads, so changing AWS_* variables (tests do) gets a fresh client.
+_CLIENTS: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_DEFAULT_CLIENTS: dict[tuple, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+_ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
+             "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+             "LAKEKIT_REGION")
+
+
+def _env_key() -> tuple:
+    return tuple(os.environ.get(k) for k in _ENV_KEYS)
+
+
 def aws_client(service: str, boto3_session: "boto3.Session | None" = None) -> Any:
     """The one place lakekit makes AWS clients.
 
     Endpoint, region and credentials come from boto3's own chain (``AWS_ENDPOINT_URL``
     points everything at a local server); throttled calls are retried with backoff.
     """
+    with _CLIENTS_LOCK:
+        if boto3_session is None:
+            key = (service, *_env_key())
+            client = _DEFAULT_CLIENTS.get(key)
+            if client is None:
+                client = _DEFAULT_CLIENTS[key] = _new_client(service, None)
+            return client
+        per_session = _CLIENTS.setdefault(boto3_session, {})
+        if service not in per_session:
+            per_session[service] = _new_client(service, boto3_session)
+        return per_session[service]
+
+
+def _new_client(service: str, boto3_session: "boto3.Session | None") -> Any:
     import boto3
     from botocore.config import Config
 
@@ -90,6 +122,9 @@ def aws_client(service: str, boto3_session: "boto3.Session | None" = None) -> An
     return session.client(service, config=config, **kwargs)
 
 
+_FILESYSTEMS: dict[tuple, pafs.S3FileSystem] = {}
+
+
 def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSystem:
     """A pyarrow S3 filesystem configured from boto3's own settings.
 
@@ -97,10 +132,20 @@ def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSy
     credentials from a boto3 client keeps one source of truth, so tests against a
     local moto server and real AWS take the same path.
     """
+    if boto3_session is None:
+        key = _env_key()
+        fs = _FILESYSTEMS.get(key)
+        if fs is None:
+            fs = _FILESYSTEMS[key] = _new_s3_filesystem(None)
+        return fs
+    return _new_s3_filesystem(boto3_session)
+
+
+def _new_s3_filesystem(boto3_session: "boto3.Session | None") -> pafs.S3FileSystem:
     import boto3
 
+    client = aws_client("s3", boto3_session)
     session = boto3_session or boto3.Session()
-    client = aws_client("s3", session)
     endpoint = client.meta.endpoint_url
     kwargs: dict = {
         "region": client.meta.region_name or "us-east-1",
@@ -116,32 +161,46 @@ def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSy
     return pafs.S3FileSystem(**kwargs)
 
 
-class _CheckedS3Output:
-    """An S3 output stream that, once closed, checks the object has every byte written.
+class S3Upload:
+    """A writable stream to one S3 object: a single PUT when small, a multipart upload
+    when it outgrows :data:`UPLOAD_PART_SIZE`, and a size check when done.
 
-    pyarrow uploads in the background and in parts; an upload that loses a part
-    must never leave a shorter object that looks complete. After ``close`` the object's
-    size is compared with the bytes handed to ``write``.
+    Parts go up as they fill, so memory holds at most one part per open file. On
+    ``close`` the object's size is compared with the bytes handed to ``write``: an
+    upload that lost bytes raises :class:`~lakekit.errors.StorageError` instead of
+    leaving a shorter object that looks complete. Leaving a ``with`` block on an
+    exception aborts the upload: no object, no orphaned parts.
     """
 
-    def __init__(self, stream: pa.NativeFile, fs: pafs.FileSystem, path: str, uri: str):
-        self._stream = stream
-        self._fs = fs
-        self._path = path
+    def __init__(self, client: Any, uri: str, part_size: int | None = None):
+        self._client = client
         self._uri = uri
+        self._bucket, self._key = split_s3(uri)
+        self._part_size = part_size or UPLOAD_PART_SIZE
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._upload_id: str | None = None
         self._written = 0
         self.closed = False
 
+    # -- the file-like surface pyarrow's writers use ---------------------------------------
     def write(self, data) -> int:
-        n = self._stream.write(data)
-        self._written += memoryview(data).nbytes
-        return n
+        if self.closed:
+            raise StorageError(f"cannot write {self._uri}: the upload is closed")
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self._written += view.nbytes
+        while len(self._buffer) >= self._part_size:
+            part = bytes(self._buffer[: self._part_size])
+            del self._buffer[: self._part_size]
+            self._send_part(part)
+        return view.nbytes
 
     def tell(self) -> int:
         return self._written
 
     def flush(self) -> None:
-        self._stream.flush()
+        pass  # parts go up when full; the rest on close
 
     def writable(self) -> bool:
         return True
@@ -152,34 +211,74 @@ class _CheckedS3Output:
     def seekable(self) -> bool:
         return False
 
+    # -- S3 ----------------------------------------------------------------------------
+    def _call(self, fn, **kwargs) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(Bucket=self._bucket, Key=self._key, **kwargs)
+        except ClientError as ex:
+            err = ex.response.get("Error", {})
+            raise StorageError(f"cannot write {self._uri}: {err.get('Code', 'error')}: {err.get('Message', ex)}") from ex
+        except BotoCoreError as ex:
+            raise StorageError(f"cannot write {self._uri}: {ex}") from ex
+
+    def _send_part(self, body: bytes) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._call(self._client.create_multipart_upload)["UploadId"]
+        number = len(self._parts) + 1
+        resp = self._call(self._client.upload_part, UploadId=self._upload_id, PartNumber=number, Body=body)
+        self._parts.append({"PartNumber": number, "ETag": resp["ETag"], "Size": len(body)})
+
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
         try:
-            self._stream.close()
-            info = self._fs.get_file_info(self._path)
-        except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot write {self._uri}: {ex}") from ex
-        if info.type != pafs.FileType.File or info.size != self._written:
-            found = "no object" if info.type != pafs.FileType.File else f"{info.size} bytes"
+            if self._upload_id is None:
+                self._call(self._client.put_object, Body=bytes(self._buffer))
+            else:
+                if self._buffer:
+                    self._send_part(bytes(self._buffer))
+                sent = sum(p["Size"] for p in self._parts)
+                if sent != self._written:
+                    raise StorageError(f"upload of {self._uri} sent {sent} of {self._written} bytes")
+                parts = [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in self._parts]
+                self._call(self._client.complete_multipart_upload, UploadId=self._upload_id,
+                           MultipartUpload={"Parts": parts})
+            self._buffer = bytearray()
+            size = self._call(self._client.head_object)["ContentLength"]
+        except BaseException:
+            self._abort()
+            raise
+        if size != self._written:
             raise StorageError(
-                f"upload of {self._uri} is incomplete: wrote {self._written} bytes, S3 holds {found}; "
+                f"upload of {self._uri} is incomplete: wrote {self._written} bytes, S3 holds {size} bytes; "
                 "the file was not committed, run the command again"
             )
 
-    def __enter__(self) -> "_CheckedS3Output":
+    def _abort(self) -> None:
+        self.closed = True
+        self._buffer = bytearray()
+        if self._upload_id is not None:
+            try:
+                self._call(self._client.abort_multipart_upload, UploadId=self._upload_id)
+            except StorageError:
+                pass  # a lifecycle rule for incomplete uploads cleans up what this cannot
+            self._upload_id = None
+
+    def abort(self) -> None:
+        """Give up: nothing is written and uploaded parts are discarded."""
+        self._abort()
+
+    def __enter__(self) -> "S3Upload":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.close()
-        else:  # the writer failed: do not complete (and so commit) a partial upload
-            self.closed = True
-            try:
-                self._stream.close()
-            except (OSError, pa.ArrowException):
-                pass
+        else:  # the writer failed: never complete (and so publish) a partial upload
+            self._abort()
 
 
 class Storage:
@@ -312,14 +411,12 @@ class Storage:
 
     # -- writing -----------------------------------------------------------------------
     def open_output(self, uri: str):
-        """A writable stream; on S3 a multipart upload whose size is checked on close."""
+        """A writable stream; on S3 an :class:`S3Upload` (multipart when big, size-checked)."""
         try:
             if not is_s3(uri):
                 self._localfs.create_dir(os.path.dirname(uri), recursive=True)
                 return self._localfs.open_output_stream(uri)
-            fs = self._s3()
-            path = self._path(uri)
-            return _CheckedS3Output(fs.open_output_stream(path), fs, path, uri)
+            return S3Upload(self.s3_client(), uri)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot write {uri}: {ex}") from ex
 
@@ -354,7 +451,10 @@ class Storage:
             head = self._call(what, client.head_object, Bucket=sb, Key=sk)
             size = head["ContentLength"]
             if size <= MULTIPART_COPY_THRESHOLD:
+                # one CopyObject is atomic: S3 answers once the whole object exists
+                # (botocore turns S3's "200 with an error inside" into an error)
                 self._call(what, client.copy_object, Bucket=db, Key=dk, CopySource={"Bucket": sb, "Key": sk})
+                return
             else:
                 from boto3.s3.transfer import TransferConfig
 
@@ -389,6 +489,21 @@ class Storage:
             self._localfs.move(src, dst)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot move {src} to {dst}: {ex}") from ex
+
+    def move_many(self, pairs: list[tuple[str, str]], concurrency: int = 16) -> None:
+        """:meth:`move` each ``(src, dst)``; on S3 several at a time (each move is a few
+        round trips that would otherwise wait on one another)."""
+        if not pairs:
+            return
+        if not any(is_s3(s) or is_s3(d) for s, d in pairs) or len(pairs) == 1:
+            for src, dst in pairs:
+                self.move(src, dst)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(pairs))) as pool:
+            for future in [pool.submit(self.move, s, d) for s, d in pairs]:
+                future.result()
 
     def delete(self, uri: str, missing_ok: bool = True) -> None:
         if is_s3(uri):
