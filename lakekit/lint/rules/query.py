@@ -43,13 +43,20 @@ class QueryContext:
     catalog: CatalogView
     options: LintOptions
     _scans: Any = field(default=None, repr=False)
+    _nodes: list | None = field(default=None, repr=False)
+
+    def find_all(self, *types: type) -> list:
+        """Nodes of these types in the statement, from one walk shared by every rule."""
+        if self._nodes is None:
+            self._nodes = list(self.statement.walk())
+        return [node for node in self._nodes if isinstance(node, types)]
 
     def at(self, rule: Rule, node: exp.Expression, message: str, fix: str | None = None) -> Violation:
         line, column = self.source.position(node)
         return rule.violation(self.source.path, line, column, message, fix)
 
     def cte_names(self) -> set[str]:
-        return {cte.alias_or_name.lower() for cte in self.statement.find_all(exp.CTE)}
+        return {cte.alias_or_name.lower() for cte in self.find_all(exp.CTE)}
 
     def real_tables(self) -> list[exp.Table]:
         """Tables the statement reads (not CTE names, not the target of CREATE/INSERT)."""
@@ -58,7 +65,7 @@ class QueryContext:
         if isinstance(self.statement, (exp.Create, exp.Insert)) and self.statement.this is not None:
             targets = {id(n) for n in self.statement.this.walk()}
         tables = []
-        for table in self.statement.find_all(exp.Table):
+        for table in self.find_all(exp.Table):
             if id(table) in targets or not isinstance(table.this, exp.Identifier):
                 continue
             if not table.db and table.name.lower() in ctes:
@@ -111,11 +118,11 @@ def _is_wrapper(node: exp.Expression) -> bool:
     return isinstance(node, exp.Func) and not isinstance(node, (exp.Connector, exp.Predicate))
 
 
-def _predicate_roots(statement: exp.Expression) -> Iterator[exp.Expression]:
+def _predicate_roots(ctx: "QueryContext") -> Iterator[exp.Expression]:
     """WHERE conditions and JOIN ... ON conditions anywhere in the statement."""
-    for where in statement.find_all(exp.Where):
+    for where in ctx.find_all(exp.Where):
         yield where.this
-    for join in statement.find_all(exp.Join):
+    for join in ctx.find_all(exp.Join):
         if join.args.get("on") is not None:
             yield join.args["on"]
 
@@ -161,7 +168,7 @@ class SelectStar(QueryRule):
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
         ctes = ctx.cte_names()
-        for select in ctx.statement.find_all(exp.Select):
+        for select in ctx.find_all(exp.Select):
             if select.find_ancestor(exp.Exists) is not None:
                 continue
             tables = [
@@ -281,7 +288,7 @@ class PartitionKeyInFunction(QueryRule):
         if not keys:
             return
         seen: set[int] = set()
-        for root in _predicate_roots(ctx.statement):
+        for root in _predicate_roots(ctx):
             for column in root.find_all(exp.Column):
                 if id(column) in seen or column.name.lower() not in keys:
                     continue
@@ -381,7 +388,7 @@ class ManyLike(QueryRule):
     name = "many-like"
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
-        for chain in ctx.statement.find_all(exp.Or):
+        for chain in ctx.find_all(exp.Or):
             parent = chain.parent
             while isinstance(parent, exp.Paren):
                 parent = parent.parent
@@ -430,7 +437,7 @@ class ExactCountDistinct(QueryRule):
     name = "exact-count-distinct"
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
-        for count in ctx.statement.find_all(exp.Count):
+        for count in ctx.find_all(exp.Count):
             if isinstance(count.this, exp.Distinct):
                 args = ", ".join(e.sql(dialect="athena") for e in count.this.expressions)
                 yield ctx.at(
@@ -484,7 +491,7 @@ class LargeTableOnRight(QueryRule):
                 return None
             return ctx.catalog.size(node.db or None, node.name)
 
-        for select in ctx.statement.find_all(exp.Select):
+        for select in ctx.find_all(exp.Select):
             from_ = select.args.get("from_") or select.args.get("from")
             if from_ is None:
                 continue
@@ -532,7 +539,7 @@ class CrossJoin(QueryRule):
     name = "cross-join"
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
-        for select in ctx.statement.find_all(exp.Select):
+        for select in ctx.find_all(exp.Select):
             joins = select.args.get("joins") or []
             if not joins:
                 continue
@@ -590,7 +597,7 @@ class WindowWithoutPartition(QueryRule):
     name = "window-without-partition"
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
-        for window in ctx.statement.find_all(exp.Window):
+        for window in ctx.find_all(exp.Window):
             if window.arg_key == "windows" or not isinstance(window.this, exp.Expression):
                 continue
             if isinstance(window.this, exp.Identifier):
