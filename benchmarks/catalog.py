@@ -113,8 +113,10 @@ def register_with_awswrangler(n: int, rtt_ms: float) -> float:
     values = {f"{table.location}/year={v[0]}/month={v[1]}/day={v[2]}/": list(v) for v in _partition_values(n)}
     session = _session(rtt_ms)
     started = time.perf_counter()
+    # columns_types: the partitions carry the table's columns, as lakekit's do and as
+    # wr.s3.to_parquet(dataset=True, database=...) registers them
     wr.catalog.add_parquet_partitions(database="bench", table="wr", partitions_values=values, compression="zstd",
-                                      boto3_session=session)
+                                      columns_types={c.name: c.type for c in table.columns}, boto3_session=session)
     seconds = time.perf_counter() - started
     assert _count_partitions("wr") == n, "awswrangler did not register every partition"
     return seconds
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partitions", type=int, default=5000)
     parser.add_argument("--rtt-ms", type=float, default=50.0)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--records", type=int, default=500_000, help="events for the ingest part (0: skip it)")
+    parser.add_argument("--records", type=int, default=200_000, help="events for the ingest part (0: skip it)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", dest="json_out", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
