@@ -191,3 +191,36 @@ def test_cli_ingest_and_sync_on_s3_and_glue(s3_lake, tmp_path, aws):
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["dry_run"] is True and len(out["partitions_removed"]) == 1 and out["partitions_added"] == []
+
+
+def test_projected_table_on_glue_has_parameters_and_no_partitions(s3_lake, tmp_path):
+    src = _write_events(tmp_path / "ev.jsonl", 800, seed=11, days=3)
+    ingest(src, "analytics.events", timestamp_column="ts", projection=True,
+           warehouse=s3_lake.warehouse, catalog="glue")
+    glue = boto3.client("glue")
+    params = glue.get_table(DatabaseName="analytics", Name="events")["Table"]["Parameters"]
+    assert params["projection.enabled"] == "true" and params["projection.year.digits"] == "4"
+    assert params["storage.location.template"] == (
+        "s3://lake/warehouse/analytics/events/year=${year}/month=${month}/day=${day}")
+    assert glue.get_partitions(DatabaseName="analytics", TableName="events")["Partitions"] == []
+    assert sum(_table_rows(s3_lake).values()) == 800  # partitions known to lakekit from its manifest
+    assert not sync("analytics.events", warehouse=s3_lake.warehouse, catalog="glue").changed
+
+
+def test_tables_and_describe_read_either_catalog(lake, tmp_path):
+    from click.testing import CliRunner
+
+    from lakekit.cli import main
+
+    src = _write_events(tmp_path / "ev.jsonl", 700, seed=12, days=2)
+    ingest(src, "analytics.events", timestamp_column="ts", warehouse=lake.warehouse, catalog=lake.catalog)
+    where = ["--warehouse", lake.warehouse, "--catalog", lake.catalog, "--json"]
+    res = CliRunner().invoke(main, ["tables", *where])
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.stdout)
+    assert row["table"] == "analytics.events" and row["partitions"] == 2 and row["rows"] == 700
+    res = CliRunner().invoke(main, ["describe", "analytics.events", *where])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["location"] == f"{lake.warehouse}/analytics/events"
+    assert "ts" in json.dumps(info["columns"]) and info["rows"] == 700
