@@ -115,6 +115,10 @@ def _new_client(service: str, boto3_session: "boto3.Session | None") -> Any:
     config = Config(
         retries={"mode": "standard", "max_attempts": S3_RETRY_ATTEMPTS},
         max_pool_connections=32,
+        # Glue partition batches are large nested documents that lakekit builds itself;
+        # botocore's client-side validation of them costs more CPU than the request,
+        # and Glue validates them again anyway.
+        parameter_validation=service != "glue",
     )
     kwargs = {}
     if session.region_name is None:
