@@ -142,3 +142,27 @@ def test_result_json_round_trip(no_catalog):
     result = lint_query(["SELECT * FROM t WHERE dt = '1'"], settings=no_catalog)
     assert json.loads(json.dumps(result.to_dicts()))[0]["code"] == "Q001"
     assert result.exit_code == 1 and not result.ok
+
+
+def test_glue_table_on_s3_is_checked_against_its_catalog(aws, tmp_path):
+    from lakekit.config import resolve_settings
+
+    boto3.client("s3").create_bucket(Bucket="lake")
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(events_jsonl(300, days=2, seed=3)))
+    settings = resolve_settings(warehouse="s3://lake/wh", catalog="glue")
+    lakekit.ingest([str(source)], "analytics.events", timestamp_column="ts", settings=settings)
+    assert lint_layout(["analytics.events"], settings=settings).violations == []
+
+    buf = io.BytesIO()
+    pq.write_table(events_table(10), buf)
+    boto3.client("s3").put_object(
+        Bucket="lake", Key="wh/analytics/events/year=2031/month=01/day=01/part-x.parquet", Body=buf.getvalue()
+    )
+    result = lint_layout(["analytics.events"], settings=settings)
+    # the stray file is both unregistered and written with another schema
+    assert [(v.code, v.path) for v in result.violations] == [("L008", "analytics.events"), ("L010", "analytics.events")]
+    assert "year=2031/month=01/day=01" in result.violations[1].message
+
+    queries = lint_query(["SELECT evnt_type FROM analytics.events WHERE year = '2024'"], settings=settings)
+    assert [(v.code, v.fix) for v in queries.violations] == [("Q010", "did you mean event_type?")]
