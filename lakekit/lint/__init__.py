@@ -163,12 +163,20 @@ def lint_query(
             f"--table-stats needs a catalog and there is none at {where}; "
             "pass --warehouse (or --catalog glue) where the tables are"
         )
-    if cat is None and rules:
-        keys = ", ".join(options.partition_keys)
-        how = "from [lint] partition_keys" if options.partition_keys_configured else "assumed"
-        notes.append(
-            f"no catalog at {where}: partition keys {how} ({keys}); Q007 and Q010 need a catalog and were skipped"
-        )
+    codes = {rule.code for rule in rules}
+    if cat is None and codes & {"Q002", "Q003", "Q007", "Q010"}:
+        said = []
+        if codes & {"Q002", "Q003"}:
+            how = "from [lint] partition_keys" if options.partition_keys_configured else "assumed"
+            said.append(f"partition keys {how} ({', '.join(options.partition_keys)})")
+        skipped = sorted(codes & {r.code for r in rules if getattr(r, "needs_catalog", False)})
+        if skipped:
+            said.append(f"{' and '.join(skipped)} need a catalog and were skipped")
+        notes.append(f"no catalog at {where}: {'; '.join(said)}")
+    for path in sources:
+        if isinstance(path, (str, os.PathLike)) and "\n" not in os.fspath(path) and os.path.isdir(path):
+            if not any(p.startswith(os.path.join(os.fspath(path), "")) or p == os.fspath(path) for p, _ in pairs):
+                notes.append(f"{os.fspath(path)}: no .sql files found")
     view = CatalogView(cat, options.partition_keys)
     instances = [rule() for rule in rules]
     violations: list[Violation] = []
