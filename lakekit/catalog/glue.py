@@ -22,7 +22,8 @@ An ingest commits in this order (:meth:`GlueCatalog.commit_ingest`):
    with no files yet adds nothing a query would read);
 2. the ingest's manifest object is written, one PUT: **the commit point**;
 3. a marker ``<warehouse>/_lakekit/commits/<ingest_id>.json`` so crash recovery can
-   ask :meth:`GlueCatalog.is_committed` without knowing the table.
+   ask :meth:`GlueCatalog.is_committed` without knowing the table (if the marker is
+   missing, the ingest's journal names the table whose manifest to look in).
 
 If step 2 fails, what step 1 added is rolled back (partitions it created deleted, the
 table restored or removed) and the error raised: the table is as it was.
@@ -557,18 +558,22 @@ class GlueCatalog:
     def is_committed(self, ingest_id: str) -> bool:
         if self.storage.exists(self._marker(ingest_id)):
             return True
-        # The marker is written after the commit point; if it is missing, look for the
-        # ingest's manifest object itself (rare: only after a crash between the two).
+        # The marker is written just after the commit point. A crash between the two
+        # leaves the ingest's journal (removed only once its moves are done), which
+        # names the table whose manifest holds the answer.
+        journal = self.storage.uri("_lakekit", "journal", f"{ingest_id}.json")
+        try:
+            qualified = json.loads(self.storage.read_bytes(journal)).get("table", "")
+        except (LakekitError, ValueError, AttributeError):
+            return False  # no journal: the ingest never reached its commit
+        database, _, name = qualified.partition(".")
+        table = self.get_table(database, name) if name else None
+        if table is None:
+            return False
         suffix = f"-ingest-{ingest_id}.json"
-        for table in self.list_tables():
-            if not table.location:
-                continue
-            for entry in self.storage.list_files(self._manifest_prefix(table)):
-                if entry.uri.endswith(suffix):
-                    return True
-            if ingest_id in self._state(table).ingest_ids:
-                return True
-        return False
+        if any(e.uri.endswith(suffix) for e in self.storage.list_files(self._manifest_prefix(table))):
+            return True
+        return ingest_id in self._state(table).ingest_ids  # folded into a snapshot
 
     def commit_ingest(self, commit: IngestCommit) -> None:
         table = commit.table

@@ -4,6 +4,7 @@ manifest that keeps what Glue cannot hold."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import boto3
 import pytest
@@ -127,10 +128,14 @@ def test_failed_commit_point_rolls_glue_back(glue_catalog, monkeypatch):
 
 
 def test_is_committed_finds_the_manifest_when_the_marker_is_lost(glue_catalog, s3_lake):
+    st = glue_catalog.storage
+    for ingest_id in ("ing-1", "ing-9"):  # journals, as the ingest writes them before committing
+        st.write_bytes(st.uri("_lakekit", "journal", f"{ingest_id}.json"),
+                       json.dumps({"ingest_id": ingest_id, "table": "analytics.events", "moves": [], "deletes": []}).encode())
     glue_catalog.commit_ingest(_commit("ing-1", [1]))
-    glue_catalog.storage.delete(glue_catalog._marker("ing-1"))
+    st.delete(glue_catalog._marker("ing-1"))
     fresh = GlueCatalog(Settings(warehouse=s3_lake.warehouse, catalog="glue"))
-    assert fresh.is_committed("ing-1") and not fresh.is_committed("ing-9")
+    assert fresh.is_committed("ing-1") and not fresh.is_committed("ing-9") and not fresh.is_committed("ing-5")
 
 
 def test_manifest_history_is_folded_into_snapshots(glue_catalog, s3_lake, monkeypatch):
