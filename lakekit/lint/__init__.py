@@ -144,6 +144,10 @@ def lint_query(
 
     Raises:
         InputError: a source does not parse. UsageError: bad codes, missing files.
+
+    >>> sql = "SELECT country, count(DISTINCT user_id) FROM events WHERE dt = '2024-03-07' GROUP BY country"
+    >>> [(v.code, v.column, v.fix) for v in lint_query([sql], warehouse="/nonexistent").violations]
+    [('Q006', 17, 'use approx_distinct(user_id) unless the exact number matters')]
     """
     from lakekit.lint.catalog_view import CatalogView
     from lakekit.lint.noqa import is_silenced

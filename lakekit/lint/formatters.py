@@ -22,7 +22,6 @@ from lakekit.lint.violation import Violation
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/lakekit/lakekit"
 
 
 def format_text(violations: Sequence[Violation]) -> str:
@@ -109,7 +108,6 @@ def sarif_document(violations: Sequence[Violation], rules: Sequence[type[Rule]],
                     "driver": {
                         "name": "lakekit",
                         "version": version,
-                        "informationUri": INFORMATION_URI,
                         "rules": [
                             {
                                 "id": r.code,

@@ -21,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lakekit.errors import LakekitError, StorageError, UsageError
+import pyarrow as pa
+
+from lakekit.errors import LakekitError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from lakekit.catalog.base import Partition, Table
@@ -45,7 +47,11 @@ _DATE_LIKE = re.compile(r"^[0-9]{1,4}(?:-[0-9]{1,2}){0,2}$")
 
 
 def is_partition_folder(name: str) -> bool:
-    """``year=2024`` (Hive style) or ``2024`` / ``03`` / ``2024-03-07`` (date folders)."""
+    """``year=2024`` (Hive style) or ``2024`` / ``03`` / ``2024-03-07`` (date folders).
+
+    >>> [is_partition_folder(n) for n in ("year=2024", "2024-03-07", "07", "events")]
+    [True, True, True, False]
+    """
     return bool(_HIVE.match(name) or _DATE_LIKE.match(name))
 
 
@@ -208,18 +214,15 @@ def scan_storage(
 
     def footer_of(item) -> tuple[ParquetFooter | None, str | None]:
         entry, _, _, fmt, _ = item
-        if fmt != "parquet" and fmt != "unknown":
+        if fmt not in ("parquet", "unknown"):
             return None, None
         try:
             return read_footer(storage, entry.uri), None
-        except (LakekitError, OSError, ValueError) as ex:
+        except (LakekitError, OSError, ValueError, pa.ArrowException) as ex:
+            # ArrowInvalid (a ValueError) is what a file that is not Parquet raises
             if fmt == "unknown":
                 return None, None  # not Parquet after all: some other file
-            return None, str(ex).splitlines()[0] if str(ex) else type(ex).__name__
-        except Exception as ex:  # noqa: BLE001 - pyarrow raises ArrowInvalid for non-Parquet
-            if fmt == "unknown":
-                return None, None
-            return None, str(ex).splitlines()[0] if str(ex) else type(ex).__name__
+            return None, (str(ex).splitlines() or [type(ex).__name__])[0]
 
     if len(entries) > 64 and workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -239,7 +242,13 @@ def scan_storage(
 
 
 def hive_values(partition: tuple[str, ...], keys: list[str]) -> tuple[str, ...] | None:
-    """The partition values of Hive folders in key order, ``None`` when they do not match."""
+    """The partition values of Hive folders in key order, ``None`` when they do not match.
+
+    >>> hive_values(("year=2024", "month=03"), ["year", "month"])
+    ('2024', '03')
+    >>> hive_values(("2024", "03"), ["year", "month"]) is None
+    True
+    """
     values: dict[str, str] = {}
     for part in partition:
         if "=" not in part:
@@ -249,9 +258,3 @@ def hive_values(partition: tuple[str, ...], keys: list[str]) -> tuple[str, ...] 
     if [k.lower() for k in keys] != list(values):
         return None
     return tuple(values[k.lower()] for k in keys)
-
-
-def describe_storage_error(ex: Exception, target: str) -> LakekitError:
-    if isinstance(ex, LakekitError):
-        return ex
-    return StorageError(f"cannot read {target}: {ex}")

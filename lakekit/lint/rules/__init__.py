@@ -22,7 +22,11 @@ RULES: dict[str, type[Rule]] = {rule.code: rule for rule in (*QUERY_RULES, *LAYO
 
 
 def get_rule(code: str) -> type[Rule]:
-    """The rule with this code (or name), or a UsageError listing how to find one."""
+    """The rule with this code (or name), or a UsageError saying where the list is.
+
+    >>> get_rule("q003").name, get_rule("small-files").code
+    ('partition-key-in-function', 'L006')
+    """
     wanted = code.strip()
     for rule in RULES.values():
         if wanted.upper() == rule.code or wanted.lower() == rule.name:
