@@ -211,15 +211,20 @@ def conform(piece: pa.Table, schema: TableSchema) -> Conformed:
             target = normalize_type(col.type)
             schema.columns[name] = target
             schema.version += 1
+        converted = None
         if _fits(col.type, target):
-            arrays[name] = col.cast(target) if col.type != target else col
-        else:
+            converted = col.cast(target) if col.type != target else col
+        elif pat.is_nested(col.type) and pat.is_nested(target):
             try:
-                arrays[name] = col.cast(target)  # e.g. struct with a field subset
+                converted = col.cast(target)  # e.g. a struct with a subset of the fields
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                mask = col.is_valid().to_numpy(zero_copy_only=False)
-                mark(mask, f"value of type {athena_type(normalize_type(col.type))} does not fit column {name!r} of type {athena_type(target)}")
-                arrays[name] = pa.nulls(n, target)
+                pass
+        if converted is None:
+            mask = col.is_valid().to_numpy(zero_copy_only=False)
+            mark(mask, f"value of type {athena_type(normalize_type(col.type))} does not fit column {name!r} "
+                       f"of type {athena_type(target)}")
+            converted = pa.nulls(n, target)
+        arrays[name] = converted
 
     keys = None
     if schema.timestamp_column:

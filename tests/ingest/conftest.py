@@ -28,7 +28,10 @@ def read_back_pyarrow(table_dir: str):
     import pyarrow as pa
 
     part = ds.partitioning(pa.schema([("year", pa.string()), ("month", pa.string()), ("day", pa.string())]), flavor="hive")
-    return ds.dataset(table_dir, format="parquet", partitioning=part, ignore_prefixes=["_", "."]).to_table()
+    dataset = ds.dataset(table_dir, format="parquet", partitioning=part, ignore_prefixes=["_", "."])
+    # Files written before a column was added lack it: read with the union of schemas.
+    schema = pa.unify_schemas([f.physical_schema for f in dataset.get_fragments()] + [dataset.partitioning.schema])
+    return ds.dataset(table_dir, schema=schema, format="parquet", partitioning=part, ignore_prefixes=["_", "."]).to_table()
 
 
 def read_back_duckdb(table_dir: str, order_by: str):
