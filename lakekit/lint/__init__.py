@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 from lakekit.errors import UsageError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from lakekit.catalog.base import Catalog
     from lakekit.config import Settings
+    from lakekit.lint.targets import TableFacts
 
 __all__ = ["LintResult", "Violation", "RULES", "lint_layout", "lint_query"]
 
@@ -188,7 +189,7 @@ def lint_query(
         for path, text in pairs:
             source = SqlSource(path, text)
             for statement in source.statements:
-                ctx = QueryContext(source, statement, view, options)
+                ctx = QueryContext(source, statement, view, options, notes)
                 for rule in instances:
                     for violation in rule.check(ctx):
                         if not is_silenced(source.noqa, violation.line, violation.code):
@@ -217,6 +218,33 @@ def _target_kind(target: str) -> str:
             f"{target}: not a layout file (.yaml); give a layout file, a folder, an s3:// prefix or DB.TABLE"
         )
     raise UsageError(f"{target}: no such layout file, folder, s3:// prefix or DB.TABLE; check the name")
+
+
+def _catalog_table_facts(cat: "Catalog", table, boto3_session) -> "TableFacts":
+    """The table's files under its location, plus those of partitions registered elsewhere
+    (Glue lets a partition live outside its table's folder)."""
+    from lakekit.lint import targets as tg
+    from lakekit.storage import Storage
+
+    storage = Storage(table.location, boto3_session)
+    tables = []
+    if storage.exists(table.location):
+        tables = tg.scan_storage(storage, table.location, table.qualified_name, single_table=True)
+    facts = tables[0] if tables else tg.TableFacts(table.qualified_name)
+    facts.path = table.qualified_name
+    facts.table = table
+    facts.catalog_partitions = cat.list_partitions(table.database, table.name)
+    keys = [k.name for k in table.partition_keys]
+    for partition in facts.catalog_partitions:
+        if not partition.location or storage.is_under(partition.location, table.location):
+            continue
+        elsewhere = Storage(partition.location, boto3_session)
+        if not elsewhere.exists(partition.location):
+            continue
+        folders = tuple(f"{k}={v}" for k, v in zip(keys, partition.values))
+        for found in tg.scan_storage(elsewhere, partition.location, partition.location, single_table=True):
+            facts.files.extend(replace(f, partition=folders + f.partition) for f in found.files)
+    return facts
 
 
 def lint_layout(
@@ -281,17 +309,7 @@ def lint_layout(
                             f"{target}: no catalog at {where} to find the table in; pass --warehouse or --catalog"
                         )
                 database, _, name = target.partition(".")
-                table = require_table(cat, database, name)
-                storage = Storage(table.location, boto3_session)
-                if storage.exists(table.location):
-                    tables = tg.scan_storage(storage, table.location, table.qualified_name, single_table=True)
-                else:
-                    tables = []
-                facts = tables[0] if tables else tg.TableFacts(table.qualified_name)
-                facts.path = table.qualified_name
-                facts.table = table
-                facts.catalog_partitions = cat.list_partitions(table.database, table.name)
-                tables = [facts]
+                tables = [_catalog_table_facts(cat, require_table(cat, database, name), boto3_session)]
             for facts in tables:
                 unreadable = [f for f in facts.files if f.footer_error]
                 if unreadable:

@@ -42,6 +42,8 @@ class QueryContext:
     statement: exp.Expression
     catalog: CatalogView
     options: LintOptions
+    #: where rules leave what the user should know (e.g. a statement the analysis skipped)
+    notes: list[str] = field(default_factory=list, repr=False)
     _scans: Any = field(default=None, repr=False)
     _nodes: list | None = field(default=None, repr=False)
 
@@ -83,9 +85,14 @@ class QueryContext:
             schema = self.catalog.schema() if self.catalog.available else None
             try:
                 self._scans = table_scans(self.statement, schema=schema or None)
-            except (AssertionError, SqlglotError):
+            except (AssertionError, SqlglotError) as ex:
                 # sqlglot's qualifier fails on a few valid shapes (``SELECT * ... ORDER BY 1``
-                # without a schema); rules that need scans skip such a statement.
+                # without a schema); rules that need scans skip such a statement, and say so.
+                line, _ = self.source.position(self.statement)
+                reason = (str(ex).splitlines() or [type(ex).__name__])[0]
+                self.notes.append(
+                    f"{self.source.path}:{line}: statement not analysed for Q002/Q010 ({reason[:80]})"
+                )
                 self._scans = []
         return self._scans
 
