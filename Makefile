@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/lakekit sample events --rows 200000 --days 30 > demo/events.jsonl
 	$(BIN)/lakekit ingest demo/events.jsonl --layout layouts/events.yaml --warehouse demo/lake --target-file-size 4MiB
 	$(BIN)/lakekit tables --warehouse demo/lake
-	$(BIN)/lakekit describe analytics.events --warehouse demo/lake
+	$(BIN)/lakekit describe analytics.events --warehouse demo/lake --partitions 5
 	@if $(BIN)/lakekit query --help >/dev/null 2>&1; then \
 		$(BIN)/lakekit query -f queries/daily_revenue.sql --estimate-cost --warehouse demo/lake; fi
 

@@ -3,7 +3,7 @@
 -- are read. `make demo` runs this with --estimate-cost.
 SELECT day,
        count(*) AS purchases,
-       sum(amount) AS revenue
+       round(sum(amount), 2) AS revenue
 FROM analytics.events
 WHERE year = '2024' AND month = '03' AND day BETWEEN '01' AND '14'
   AND event_type = 'purchase'
