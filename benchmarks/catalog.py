@@ -196,8 +196,20 @@ def ingest_benchmark(server, records: int, workdir: Path, timeout: float) -> lis
     return out
 
 
-def report(parts: list[dict], ingests: list[dict], records: int) -> str:
-    lines = ["## Registering partitions in Glue (moto server on 127.0.0.1)", "",
+def machine(load_before: tuple, load_after: tuple) -> str:
+    import awswrangler
+    import boto3
+    import moto
+    import pyarrow
+
+    return (f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, boto3 {boto3.__version__}, "
+            f"awswrangler {awswrangler.__version__}, moto {moto.__version__}, pyarrow {pyarrow.__version__}; "
+            f"1-minute load average {load_before[0]:.1f} at start, {load_after[0]:.1f} at end")
+
+
+def report(parts: list[dict], ingests: list[dict], records: int, where: str = "") -> str:
+    lines = ([f"Machine: {where}", ""] if where else []) + [
+             "## Registering partitions in Glue (moto server on 127.0.0.1)", "",
              "| partitions | simulated RTT | lakekit s | awswrangler s | awswrangler / lakekit |",
              "|---:|---:|---:|---:|---:|"]
     for p in parts:
@@ -238,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.moto_server import MotoServer
 
+    load_before = os.getloadavg()
     with MotoServer() as server:
         os.environ.update(server.env())
         parts = []
@@ -249,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ingesting {args.records:,} events to s3:// ...", file=sys.stderr)
             with tempfile.TemporaryDirectory() as tmp:
                 ingests = ingest_benchmark(server, args.records, Path(tmp), args.timeout)
-    print(report(parts, ingests, args.records))
+    print(report(parts, ingests, args.records, machine(load_before, os.getloadavg())))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({"partitions": parts, "ingest": ingests}, indent=2))
     return 0
