@@ -16,9 +16,6 @@ from lakekit.lint.rules.base import Rule
 from lakekit.lint.targets import ROW_FORMATS, LayoutFileFacts, TableFacts, hive_values
 from lakekit.lint.violation import Violation
 
-TUNING_TIPS = "https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/"
-
-
 def human(size: float) -> str:
     """Bytes as a short binary size.
 
@@ -166,7 +163,7 @@ class RowFormat(LayoutRule):
         compression: zstd
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Use columnar data
+        - Top 10 performance tuning tips for Amazon Athena ("Use columnar file
           formats"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
         - Use columnar storage formats (Amazon Athena User Guide):
           https://docs.aws.amazon.com/athena/latest/ug/columnar-storage.html
@@ -214,8 +211,8 @@ class Uncompressed(LayoutRule):
         compression: zstd
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Compress and split
-          files"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Top 10 performance tuning tips for Amazon Athena ("Use compression"):
+          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
         - Athena compression support (Amazon Athena User Guide):
           https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html
     """
@@ -267,8 +264,8 @@ class UnsplittableCompression(LayoutRule):
         Parquet with zstd (lakekit ingest), or files of 128 MiB or less, or bzip2.
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Compress and split
-          files"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Top 10 performance tuning tips for Amazon Athena ("Use compression"):
+          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
         - Athena compression support (Amazon Athena User Guide):
           https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html
     """
@@ -319,7 +316,7 @@ class SmallFiles(LayoutRule):
         (lakekit ingest --target-file-size 128MiB, or compact with a CTAS)
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Optimize file sizes"):
+        - Top 10 performance tuning tips for Amazon Athena ("Optimize file size"):
           https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
         - Optimize Athena performance (Amazon Athena User Guide):
           https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html
@@ -482,8 +479,8 @@ class MissingStatistics(LayoutRule):
         pyarrow.parquet.write_table(table, path)   # statistics are on by default
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Optimize columnar data
-          store generation"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Top 10 performance tuning tips for Amazon Athena ("Use columnar file
+          formats"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
     """
 
     code = "L009"
@@ -586,8 +583,8 @@ class SmallRowGroups(LayoutRule):
         pyarrow.parquet.write_table(table, path, row_group_size=1_000_000)
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Optimize columnar data
-          store generation"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Top 10 performance tuning tips for Amazon Athena ("Use columnar file
+          formats"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
     """
 
     code = "L011"

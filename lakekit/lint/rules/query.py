@@ -20,20 +20,6 @@ from lakekit.lint.rules.base import Rule
 from lakekit.lint.source import SqlSource
 from lakekit.lint.violation import Violation
 
-TUNING_TIPS = (
-    "Top 10 performance tuning tips for Amazon Athena: "
-    "https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/"
-)
-ATHENA_PERFORMANCE = (
-    "Optimize Athena performance (Amazon Athena User Guide): "
-    "https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html"
-)
-ATHENA_PARTITIONS = (
-    "Partition your data (Amazon Athena User Guide): "
-    "https://docs.aws.amazon.com/athena/latest/ug/partitions.html"
-)
-
-
 @dataclass
 class QueryContext:
     """One statement of one SQL source, with what rules may ask about it."""
@@ -166,8 +152,11 @@ class SelectStar(QueryRule):
 
     References:
         - Top 10 performance tuning tips for Amazon Athena ("Only include the columns
-          that you need"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
-        - Optimize Athena performance: https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html
+          that you need"):
+          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Optimize your queries, "Limit the number of columns" (Amazon Athena User Guide):
+         :
+         https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-s3-throttling-optimizing-queries.html
     """
 
     code = "Q001"
@@ -339,9 +328,11 @@ class OrderByWithoutLimit(QueryRule):
         SELECT user_id, amount FROM analytics.events WHERE year = '2024' ORDER BY amount DESC LIMIT 100
 
     References:
+        - Optimize your queries, "Use LIMIT with the ORDER BY clause" (Amazon Athena User
+          Guide):
+          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-s3-throttling-optimizing-queries.html
         - Top 10 performance tuning tips for Amazon Athena ("Optimize ORDER BY"):
           https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
-        - Optimize Athena performance: https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html
     """
 
     code = "Q004"
@@ -387,8 +378,11 @@ class ManyLike(QueryRule):
         WHERE regexp_like(device, 'iphone|ipad|ipod')
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Use regular expressions
-          instead of LIKE"): https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Optimize your queries, "Use regular expressions instead of LIKE" (Amazon Athena
+          User Guide):
+          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-s3-throttling-optimizing-queries.html
+        - Top 10 performance tuning tips for Amazon Athena:
+          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
     """
 
     code = "Q005"
@@ -479,9 +473,11 @@ class LargeTableOnRight(QueryRule):
         WHERE e.year = '2024'
 
     References:
-        - Top 10 performance tuning tips for Amazon Athena ("Optimize joins"):
-          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
-        - Optimize Athena performance: https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html
+        - Optimize queries, "In a distributed hash join, place large tables on the left,
+          small tables on the right" (Amazon Athena User Guide):
+          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-query-optimization-techniques.html
+        - Optimize your queries, "Optimize JOIN clauses":
+          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-s3-throttling-optimizing-queries.html
     """
 
     code = "Q007"
@@ -536,10 +532,9 @@ class CrossJoin(QueryRule):
         SELECT e.event_id, c.name FROM analytics.events e JOIN dim.countries c ON e.country = c.code
 
     References:
-        - Optimize Athena performance ("Optimize joins"):
-          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html
-        - Top 10 performance tuning tips for Amazon Athena:
-          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Optimize your queries, "Optimize JOIN clauses" ("Avoid cross joins unless they
+          are required by the query"; Amazon Athena User Guide):
+          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-s3-throttling-optimizing-queries.html
     """
 
     code = "Q008"
@@ -594,10 +589,9 @@ class WindowWithoutPartition(QueryRule):
         FROM analytics.events WHERE year = '2024'
 
     References:
-        - Optimize Athena performance ("Optimize window functions"):
-          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning.html
-        - Top 10 performance tuning tips for Amazon Athena:
-          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+        - Optimize queries, "Reduce the scope of window functions, or remove them"
+          (Amazon Athena User Guide):
+          https://docs.aws.amazon.com/athena/latest/ug/performance-tuning-query-optimization-techniques.html
     """
 
     code = "Q009"
@@ -646,7 +640,8 @@ class UnknownObject(QueryRule):
 
     References:
         - Working with data sources / AWS Glue Data Catalog (Amazon Athena User Guide):
-          https://docs.aws.amazon.com/athena/latest/ug/understanding-tables-databases-and-the-data-catalog.html
+         :
+         https://docs.aws.amazon.com/athena/latest/ug/understanding-tables-databases-and-the-data-catalog.html
     """
 
     code = "Q010"
