@@ -55,3 +55,19 @@ def test_good_layout_is_clean(path, no_catalog):
 def test_bad_layout_finds_exactly_its_codes(path, no_catalog):
     result = lint_layout([str(path)], settings=no_catalog)
     assert {v.code for v in result.violations} == expected_codes(path)
+
+
+def test_good_queries_are_clean_against_an_ingested_events_table(tmp_path):
+    """The demo's path: sample events ingested with layouts/events.yaml, then linted."""
+    import lakekit
+    from lakekit.config import Settings
+    from lakekit.sample import events_jsonl
+
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(events_jsonl(2000, days=10, seed=5)))
+    warehouse = str(tmp_path / "lake")
+    lakekit.ingest([str(source)], layout=str(ROOT / "layouts" / "events.yaml"), warehouse=warehouse)
+    settings = Settings(warehouse=warehouse)
+    result = lint_query([str(p) for p in GOOD_QUERIES], settings=settings, table_stats=True)
+    assert result.violations == [], [v.to_dict() for v in result.violations]
+    assert lint_layout(["analytics.events", str(ROOT / "layouts" / "events.yaml")], settings=settings).violations == []
