@@ -45,8 +45,18 @@ class _OpenFile:
 
 
 @dataclass
+class _Batch:
+    """A sorted batch whose slices wait in partition buffers. Its memory is held until
+    the last of its slices is written, so that is what the budget counts."""
+
+    nbytes: int
+    pending: int
+
+
+@dataclass
 class _Buffer:
     tables: list[pa.Table] = field(default_factory=list)
+    batches: list[_Batch] = field(default_factory=list)
     nbytes: int = 0
     rows: int = 0
 
@@ -89,40 +99,41 @@ class PartitionedWriter:
     def add(self, table: pa.Table, keys: pa.Array | None) -> None:
         if table.num_rows == 0:
             return
-        if keys is None:
-            self._append(0, table)
+        uniques = pc.unique(keys) if keys is not None else None
+        if uniques is None or len(uniques) == 1:
+            batch = _Batch(table.nbytes, 1)
+            self.buffered_bytes += batch.nbytes
+            self._append(0 if uniques is None else uniques[0].as_py(), table, batch)
         else:
-            uniques = pc.unique(keys)
-            if len(uniques) == 1:
-                self._append(uniques[0].as_py(), table)
-            else:
-                # One take per partition, not one take then slices: a slice keeps its
-                # whole parent alive, so buffered slices of many partitions would pin
-                # every block they came from and overrun the memory budget.
-                order = pc.sort_indices(keys)
-                sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
-                bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
-                starts = np.concatenate(([0], bounds))
-                ends = np.concatenate((bounds, [len(sorted_keys)]))
-                for s, e in zip(starts, ends):
-                    self._append(int(sorted_keys[s]), table.take(order.slice(int(s), int(e - s))))
+            # One take sorts the batch by partition; each partition gets a zero-copy
+            # slice. The slices share the sorted batch's memory, which is freed when
+            # the last of them is written.
+            order = pc.sort_indices(keys)
+            table = table.take(order)
+            sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
+            bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
+            starts = np.concatenate(([0], bounds))
+            ends = np.concatenate((bounds, [len(sorted_keys)]))
+            batch = _Batch(table.nbytes, len(starts))
+            self.buffered_bytes += batch.nbytes
+            for s, e in zip(starts, ends):
+                self._append(int(sorted_keys[s]), table.slice(int(s), int(e - s)), batch)
         if self.buffered_bytes > self.memory_budget:
             self._relieve_memory()
 
-    def _append(self, key: int, table: pa.Table) -> None:
+    def _append(self, key: int, table: pa.Table, batch: _Batch) -> None:
         buf = self.buffers.setdefault(key, _Buffer())
         buf.tables.append(table)
-        size = table.nbytes
-        buf.nbytes += size
+        buf.batches.append(batch)
+        buf.nbytes += table.nbytes
         buf.rows += table.num_rows
-        self.buffered_bytes += size
         open_file = self.open_files.get(key)
         room = self.target_file_size - (open_file.bytes_written if open_file else 0)
         if buf.nbytes / self.expansion >= min(self.row_group_bytes, max(room, 64 << 10)):
             self._flush(key)
 
     def _relieve_memory(self) -> None:
-        """Write the largest buffers until the total is back under half the budget."""
+        """Write the largest buffers first until the memory held is under half the budget."""
         for key in sorted(self.buffers, key=lambda k: self.buffers[k].nbytes, reverse=True):
             if self.buffered_bytes <= self.memory_budget // 2:
                 break
@@ -167,7 +178,6 @@ class PartitionedWriter:
         buf = self.buffers.pop(key, None)
         if buf is None or not buf.tables:
             return
-        self.buffered_bytes -= buf.nbytes
         table = pa.concat_tables(buf.tables, promote_options="default") if len(buf.tables) > 1 else buf.tables[0]
         f = self.open_files.get(key)
         if f is not None and f.schema != table.schema:
@@ -191,6 +201,10 @@ class PartitionedWriter:
                 self.expansion = 0.7 * self.expansion + 0.3 * (part.nbytes / written)
             if f.bytes_written >= self.target_file_size * 0.95 or table is not None:
                 self._close(key)
+        for batch in buf.batches:
+            batch.pending -= 1
+            if batch.pending == 0:
+                self.buffered_bytes -= batch.nbytes
 
     def _close(self, key: int) -> None:
         f = self.open_files.pop(key)
