@@ -119,12 +119,11 @@ def table_input(table: Table) -> dict[str, Any]:
     }
 
 
-def partition_input(table: Table, partition: Partition) -> dict[str, Any]:
-    return {
-        "Values": list(partition.values),
-        "StorageDescriptor": storage_descriptor(table, partition.location),
-        "Parameters": {"classification": "parquet"},
-    }
+def partition_input(table: Table, partition: Partition, template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Glue ``PartitionInput``: the table's storage descriptor at the partition's
+    location (``template``, the table's descriptor, saves rebuilding it per partition)."""
+    sd = {**template, "Location": _folder(partition.location)} if template else storage_descriptor(table, partition.location)
+    return {"Values": list(partition.values), "StorageDescriptor": sd, "Parameters": {"classification": "parquet"}}
 
 
 def table_from_glue(database: str, raw: dict[str, Any]) -> Table:
@@ -398,7 +397,8 @@ class GlueCatalog:
         that already exist. Returns the values of the partitions created."""
         if not partitions:
             return []
-        inputs = [partition_input(table, p) for p in partitions]
+        template = storage_descriptor(table, table.location)
+        inputs = [partition_input(table, p, template) for p in partitions]
         what = f"cannot register partitions of {table.qualified_name}"
 
         def create(chunk):
