@@ -17,7 +17,8 @@ On S3:
   a truncated object raises :class:`~lakekit.errors.StorageError` instead of being
   committed;
 - :meth:`Storage.move` is a server-side copy (a multipart copy, size-checked, for
-  big objects), then a delete of the source: S3 has no rename.
+  objects over CopyObject's 5 GiB limit), then a delete of the source: S3 has no
+  rename.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 S3_RETRY_ATTEMPTS = 10
 #: an upload becomes multipart beyond this; each part is held in memory while it goes up.
 UPLOAD_PART_SIZE = 8 << 20
-#: objects above this are copied in parts (S3's single CopyObject limit is 5 GiB).
-MULTIPART_COPY_THRESHOLD = 256 << 20
+#: part size of a multipart copy, used for objects over CopyObject's 5 GiB limit.
+MULTIPART_COPY_PART = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -446,26 +447,28 @@ class Storage:
             raise StorageError(f"{what}: {ex}") from ex
 
     def copy(self, src: str, dst: str) -> None:
-        """Copy a file; on S3 a server-side copy (in parts when big), then a size check."""
+        """Copy a file; on S3 a server-side copy (in parts, then size-checked, over 5 GiB)."""
         if is_s3(src) and is_s3(dst):
             client = self.s3_client()
             sb, sk = split_s3(src)
             db, dk = split_s3(dst)
             what = f"cannot copy {src} to {dst}"
-            head = self._call(what, client.head_object, Bucket=sb, Key=sk)
-            size = head["ContentLength"]
-            if size <= MULTIPART_COPY_THRESHOLD:
-                # one CopyObject is atomic: S3 answers once the whole object exists
-                # (botocore turns S3's "200 with an error inside" into an error)
+            try:
+                # One CopyObject is atomic: S3 answers once the whole object exists
+                # (botocore turns S3's "200 with an error inside" into an error).
                 self._call(what, client.copy_object, Bucket=db, Key=dk, CopySource={"Bucket": sb, "Key": sk})
                 return
-            else:
-                from boto3.s3.transfer import TransferConfig
+            except StorageError as ex:
+                error = getattr(ex.__cause__, "response", {}).get("Error", {})
+                if error.get("Code") != "InvalidRequest" or "size" not in error.get("Message", ""):
+                    raise
+            # Over CopyObject's 5 GiB limit: copy in parts, then check the size.
+            from boto3.s3.transfer import TransferConfig
 
-                config = TransferConfig(multipart_threshold=MULTIPART_COPY_THRESHOLD, max_concurrency=8)
-                self._call(
-                    what, client.copy, CopySource={"Bucket": sb, "Key": sk}, Bucket=db, Key=dk, Config=config
-                )
+            size = self._call(what, client.head_object, Bucket=sb, Key=sk)["ContentLength"]
+            config = TransferConfig(multipart_threshold=MULTIPART_COPY_PART, multipart_chunksize=MULTIPART_COPY_PART,
+                                    max_concurrency=8)
+            self._call(what, client.copy, CopySource={"Bucket": sb, "Key": sk}, Bucket=db, Key=dk, Config=config)
             copied = self._call(what, client.head_object, Bucket=db, Key=dk)["ContentLength"]
             if copied != size:
                 raise StorageError(f"{what}: the copy holds {copied} of {size} bytes; run the command again")

@@ -129,3 +129,29 @@ def test_local_storage_reads_s3_sources_and_s3_storage_reads_local_ones(s3_lake,
     (tmp_path / "f.txt").write_bytes(b"local")
     assert s3.read_bytes(str(tmp_path / "f.txt")) == b"local"
     assert s3.etag(s3.uri("src.jsonl")) and local.etag(str(tmp_path / "f.txt")) is None
+
+
+def test_objects_over_the_copy_limit_are_copied_in_parts(s3_lake, monkeypatch):
+    monkeypatch.setattr(storage_module, "MULTIPART_COPY_PART", 5 << 20)
+    st = Storage(s3_lake.warehouse)
+    data = os.urandom(12 << 20)
+    st.write_bytes(st.uri("huge.bin"), data)
+    refused = {"n": 0}
+
+    def over_the_limit(request, **_):
+        # S3 refuses CopyObject for sources over 5 GiB; pretend this one is
+        if refused["n"] == 0 and "x-amz-copy-source-range" not in request.headers:
+            refused["n"] += 1
+            return error_response(400, "InvalidRequest", "The specified copy source is larger than the maximum "
+                                                         "allowable size for a copy source: 5368709120")
+        return None
+
+    st.s3_client().meta.events.register("before-send.s3.CopyObject", over_the_limit)
+    try:
+        st.move(st.uri("huge.bin"), st.uri("moved", "huge.bin"))
+    finally:
+        st.s3_client().meta.events.unregister("before-send.s3.CopyObject", over_the_limit)
+    assert refused["n"] == 1
+    head = boto3.client("s3").head_object(Bucket=BUCKET, Key="warehouse/moved/huge.bin")
+    assert head["ETag"].endswith('-3"')  # three UploadPartCopy parts
+    assert st.read_bytes(st.uri("moved", "huge.bin")) == data and not st.exists(st.uri("huge.bin"))
