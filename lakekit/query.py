@@ -136,11 +136,18 @@ class _FileStats:
         self._catalog = catalog
         self._storage = storage
         self._files: dict[str, list[DataFile]] = {}
+        #: partition values whose statistics were fetched, per table (None: all of them)
+        self._fetched: dict[str, set[tuple[str, ...]] | None] = {}
+        try:
+            import inspect
+
+            self._can_filter = "partitions" in inspect.signature(catalog.list_files).parameters
+        except (TypeError, ValueError):  # pragma: no cover - callables without a signature
+            self._can_filter = False
 
     def __call__(self, table: Table, partitions: Sequence[Partition]) -> list[DataFile]:
         key = table.qualified_name
-        if key not in self._files:
-            self._files[key] = self._catalog.list_files(table.database, table.name)
+        self._fetch(table, partitions)
         files = self._files[key]
         if table.partition_keys:
             known = {tuple(f.partition_values) for f in files}
@@ -155,9 +162,24 @@ class _FileStats:
             ]
             if fresh:
                 self._catalog.put_files(table.database, table.name, fresh)
-                files = files + fresh
-                self._files[key] = files
-        return files
+                self._files[key] = files + fresh
+        return self._files[key]
+
+    def _fetch(self, table: Table, partitions: Sequence[Partition]) -> None:
+        """Load the catalog's statistics: only the kept partitions' when the catalog can
+        filter (decoding every file's statistics dominates estimates of large tables)."""
+        key = table.qualified_name
+        if key in self._fetched and self._fetched[key] is None:
+            return
+        if not (self._can_filter and table.partition_keys):
+            self._files[key] = self._catalog.list_files(table.database, table.name)
+            self._fetched[key] = None
+            return
+        done = self._fetched.setdefault(key, set())
+        wanted = [tuple(p.values) for p in partitions if tuple(p.values) not in done]
+        found = self._catalog.list_files(table.database, table.name, partitions=wanted) if wanted else []
+        self._files[key] = self._files.get(key, []) + list(found)
+        done.update(wanted)
 
     def _data_files(self, location: str) -> list[str]:
         return sorted(e.uri for e in self._storage.list_files(location) if not is_hidden_file(e.uri))
@@ -306,14 +328,3 @@ def format_bytes(n: int | None) -> str:
         value /= 1024
     return f"{n} B"  # pragma: no cover
 
-
-class _CallableModule(type(__import__("sys"))):
-    """Importing ``lakekit.query`` binds the package attribute ``lakekit.query`` to this
-    module, shadowing the lazily exported function of the same name; calling the module
-    calls the function, so ``lakekit.query(sql)`` works whatever was imported first."""
-
-    def __call__(self, sql: str, **kwargs: Any) -> pa.Table:
-        return query(sql, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule

@@ -306,3 +306,31 @@ def test_footers_are_read_on_demand_and_cached(tmp_path):
     assert len(cached) == 7 * 2  # the March partitions' files; hidden files are not even read
     assert estimate(sql, settings=bare.settings) == first
     catalog.close()
+
+
+def test_catalog_that_filters_files_by_partition_gives_the_same_estimate(lake):
+    """A catalog whose list_files takes ``partitions=`` is asked only for the kept ones."""
+    from lakekit.catalog.local import LocalCatalog
+    from lakekit.query import plan_query
+    from lakekit.storage import Storage
+
+    class FilteringCatalog(LocalCatalog):
+        asked: list = []
+
+        def list_files(self, database, name, partitions=None):
+            files = super().list_files(database, name)
+            if partitions is None:
+                return files
+            self.asked.append(sorted(partitions))
+            return [f for f in files if tuple(f.partition_values) in set(partitions)]
+
+        def put_files(self, database, name, files):  # nothing may need a footer read
+            raise AssertionError("statistics were all in the catalog")
+
+    sql = ("SELECT a.user_id FROM lake.clicks a JOIN lake.clicks b ON a.user_id = b.user_id "
+           "WHERE a.day = '01' AND b.day IN ('01', '02')")
+    catalog = FilteringCatalog(lake.settings.local_catalog_path())
+    plan = plan_query(sql, catalog=catalog, storage=Storage(lake.warehouse))
+    catalog.close()
+    assert plan.estimate == estimate(sql, settings=lake.settings)
+    assert FilteringCatalog.asked == [[("2024", "03", "01")], [("2024", "03", "02")]]
