@@ -280,33 +280,30 @@ class GlueCatalog:
         response = getattr(cause, "response", None) or {}
         return response.get("Error", {}).get("Code", "")
 
+    def _paginate(self, what: str, operation: str, result_key: str, **kwargs) -> list[dict[str, Any]]:
+        """Every item of a paginated Glue listing (errors surface while paging)."""
+
+        def fetch() -> list[dict[str, Any]]:
+            pages = self.glue.get_paginator(operation).paginate(**kwargs)
+            return [item for page in pages for item in page[result_key]]
+
+        return self._call(what, fetch)
+
     # -- databases and tables --------------------------------------------------------------
     def list_databases(self) -> list[str]:
-        names: list[str] = []
-        pages = self._call("cannot list Glue databases", self.glue.get_paginator("get_databases").paginate)
-        try:
-            for page in pages:
-                names.extend(d["Name"] for d in page["DatabaseList"])
-        except Exception as ex:  # paginator errors surface while iterating
-            self._reraise("cannot list Glue databases", ex)
-        return sorted(names)
-
-    def _reraise(self, what: str, ex: Exception) -> None:
-        if isinstance(ex, LakekitError):
-            raise ex
-        self._call(what, _raiser(ex))
+        return sorted(d["Name"] for d in self._paginate("cannot list Glue databases", "get_databases", "DatabaseList"))
 
     def list_tables(self, database: str | None = None) -> list[Table]:
         databases = [database] if database is not None else self.list_databases()
         tables: list[Table] = []
         for db in databases:
             try:
-                for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=db):
-                    tables.extend(table_from_glue(db, t) for t in page["TableList"])
-            except Exception as ex:
-                if getattr(ex, "response", {}).get("Error", {}).get("Code") == "EntityNotFoundException":
+                raw = self._paginate(f"cannot list Glue tables of {db}", "get_tables", "TableList", DatabaseName=db)
+            except CatalogError as ex:
+                if self._code(ex) == "EntityNotFoundException":
                     continue
-                self._reraise(f"cannot list Glue tables of {db}", ex)
+                raise
+            tables.extend(table_from_glue(db, t) for t in raw)
         return sorted(tables, key=lambda t: (t.database, t.name))
 
     def get_table(self, database: str, name: str) -> Table | None:
@@ -370,18 +367,10 @@ class GlueCatalog:
         return self._glue_partitions(table)
 
     def _glue_partitions(self, table: Table) -> list[Partition]:
-        out: list[Partition] = []
-        try:
-            pages = self.glue.get_paginator("get_partitions").paginate(
-                DatabaseName=table.database, TableName=table.name, ExcludeColumnSchema=True
-            )
-            for page in pages:
-                out.extend(
-                    Partition(tuple(p["Values"]), p.get("StorageDescriptor", {}).get("Location", "").rstrip("/"))
-                    for p in page["Partitions"]
-                )
-        except Exception as ex:
-            self._reraise(f"cannot list partitions of {table.qualified_name}", ex)
+        raw = self._paginate(f"cannot list partitions of {table.qualified_name}", "get_partitions", "Partitions",
+                             DatabaseName=table.database, TableName=table.name, ExcludeColumnSchema=True)
+        out = [Partition(tuple(p["Values"]), p.get("StorageDescriptor", {}).get("Location", "").rstrip("/"))
+               for p in raw]
         return sorted(out, key=lambda p: p.values)
 
     def add_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> None:
@@ -619,10 +608,3 @@ class GlueCatalog:
                 self._put_table(previous)
         except LakekitError:
             pass  # the original error is the one to report
-
-
-def _raiser(ex: Exception) -> Callable[[], None]:
-    def fn() -> None:
-        raise ex
-
-    return fn
