@@ -31,6 +31,13 @@ class LakekitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # `lakekit rules | head`: the reader left; that is not an error. Point stdout
+            # at devnull so the interpreter's final flush does not complain either.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as ex:  # noqa: BLE001 - last line of defence: never a traceback
