@@ -43,6 +43,47 @@ from _measure import Measurement, measure  # noqa: E402
 
 PYTHON = sys.executable
 LAKEKIT = str(Path(sys.executable).with_name("lakekit"))
+
+
+@dataclass
+class LakekitUnderTest:
+    """Which lakekit runs: the installed command, or one commit's source exported with
+    ``git archive`` (so edits in the working tree during a long run cannot leak in)."""
+
+    argv: list[str] = field(default_factory=lambda: [LAKEKIT])
+    env: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @classmethod
+    def installed(cls) -> "LakekitUnderTest":
+        rev = _git("rev-parse", "--short", "HEAD") or "unknown"
+        dirty = _git("status", "--porcelain", "--", "lakekit")
+        return cls(description=f"the installed `lakekit` (working tree at commit {rev}"
+                               f"{', with uncommitted changes under lakekit/' if dirty else ''})")
+
+    @classmethod
+    def from_commit(cls, rev: str, workdir: Path) -> "LakekitUnderTest":
+        full = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+        if not full:
+            raise SystemExit(f"--lakekit-rev {rev!r} is not a commit of {REPO}")
+        src = workdir / "src" / full[:12]
+        if not (src / "lakekit" / "__init__.py").exists():
+            src.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(["git", "-C", str(REPO), "archive", full, "lakekit"], capture_output=True, check=True)
+            subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
+        # PYTHONPATH precedes the editable install's finder, so this copy is the one imported.
+        launcher = "import sys; from lakekit.cli import run; sys.argv[0] = 'lakekit'; sys.exit(run())"
+        return cls([PYTHON, "-c", launcher], {"PYTHONPATH": str(src)}, f"lakekit at commit {full[:10]} (`--lakekit-rev {rev}`)")
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+LAKEKIT_UNDER_TEST = LakekitUnderTest()
 TABLE = "bench.events"
 BAD_FRACTION = 0.01
 SEED = 42
@@ -239,9 +280,9 @@ def run_lakekit(dataset: Dataset, label: str, workdir: Path, timeout: float) -> 
     run = Run("lakekit", label, dataset)
     warehouse = workdir / "out" / f"lakekit-{dataset.path.stem}"
     shutil.rmtree(warehouse, ignore_errors=True)
-    argv = [LAKEKIT, "ingest", str(dataset.path), "--table", TABLE, "--timestamp-column", "ts",
+    argv = [*LAKEKIT_UNDER_TEST.argv, "ingest", str(dataset.path), "--table", TABLE, "--timestamp-column", "ts",
             "--warehouse", str(warehouse), "--json"]
-    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
+    run.measurement = measure(argv, env=_child_env(LAKEKIT_UNDER_TEST.env), cwd=workdir, timeout=timeout)
     if not run.ok:
         run.check = f"FAILED ({run.measurement.failure()})"
         return run
@@ -341,9 +382,10 @@ def _boto_creds() -> dict[str, str]:
 
 def lakekit_available() -> str | None:
     """None when ``lakekit ingest`` can run here, else why not."""
-    if not Path(LAKEKIT).exists():
-        return f"{LAKEKIT} not found"
-    probe = subprocess.run([LAKEKIT, "ingest", "--help"], capture_output=True, text=True, env=_child_env())
+    if not Path(LAKEKIT_UNDER_TEST.argv[0]).exists():
+        return f"{LAKEKIT_UNDER_TEST.argv[0]} not found"
+    probe = subprocess.run([*LAKEKIT_UNDER_TEST.argv, "ingest", "--help"], capture_output=True, text=True,
+                           env=_child_env(LAKEKIT_UNDER_TEST.env))
     if probe.returncode != 0:
         return "`lakekit ingest` is not available in this build"
     return None
@@ -392,15 +434,11 @@ def machine() -> list[str]:
         mem = f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM"
     except ImportError:
         mem = "RAM unknown"
-    try:
-        lakekit_rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                     capture_output=True, text=True).stdout.strip() or "unknown"
-    except OSError:
-        lakekit_rev = "unknown"
     return [
         f"- Machine: {os.cpu_count()} CPUs ({cpu}), {mem}, {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, pyarrow {pyarrow.__version__}, duckdb {duckdb.__version__}, "
-        f"pandas {pandas.__version__}, awswrangler {wr_version}; lakekit at commit {lakekit_rev}",
+        f"pandas {pandas.__version__}, awswrangler {wr_version}",
+        f"- lakekit: {LAKEKIT_UNDER_TEST.description}",
     ]
 
 
@@ -539,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="record counts for lakekit's peak-RSS scaling runs (default N/2,2N)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 records unless --records is given")
     parser.add_argument("--skip-awswrangler", action="store_true", help="leave out the pandas + awswrangler run")
+    parser.add_argument("--lakekit-rev", metavar="REV",
+                        help="benchmark this commit's lakekit (exported with git archive) instead of the working tree")
     parser.add_argument("--skip-lakekit", action="store_true", help="leave out every lakekit run")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the median is reported")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out lakekit's runs at other sizes")
@@ -559,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.scaling:
         small, large = (int(x.replace("_", "")) for x in args.scaling.split(","))
     args.workdir.mkdir(parents=True, exist_ok=True)
+    global LAKEKIT_UNDER_TEST
+    LAKEKIT_UNDER_TEST = (LakekitUnderTest.from_commit(args.lakekit_rev, args.workdir) if args.lakekit_rev
+                          else LakekitUnderTest.installed())
 
     clean_sizes = [n] if args.skip_scaling else [small, n, large]
     clean_sets, bad_set = prepare_data(args.workdir, clean_sizes, n)
