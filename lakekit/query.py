@@ -239,8 +239,8 @@ def run_query(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
     on_estimate: "Callable[[Estimate], None] | None" = None,
+    boto3_session: "boto3.Session | None" = None,
 ) -> QueryResult:
     """Estimate ``sql``, refuse it when over ``max_cost``, else run it.
 

@@ -39,8 +39,9 @@ class AthenaEngine:
     def __init__(
         self,
         settings: "Settings",
-        boto3_session: "boto3.Session | None" = None,
+        *,
         sleep: Callable[[float], None] = time.sleep,
+        boto3_session: "boto3.Session | None" = None,
     ) -> None:
         self._settings = settings
         self._session = boto3_session
