@@ -21,6 +21,11 @@ the ``lakekit ingest`` command and with pandas + ``awswrangler.s3.to_parquet(dat
 True, database=..., table=...)``, each in its own process (wall seconds, peak RSS via
 ``_measure.measure``), rows read back from S3 afterwards.
 
+Part 3 crawls ``--crawl-files`` small Parquet files (one a partition) that pyarrow-made
+bytes put straight into S3, then syncs twice: with nothing changed, and after a tenth
+of the files were deleted (each run checked: every file registered, exactly the
+deleted partitions removed).
+
 Usage::
 
     .venv/bin/python benchmarks/catalog.py                 # both parts, prints a report
@@ -207,7 +212,50 @@ def machine(load_before: tuple, load_after: tuple) -> str:
             f"1-minute load average {load_before[0]:.1f} at start, {load_after[0]:.1f} at end")
 
 
-def report(parts: list[dict], ingests: list[dict], records: int, where: str = "") -> str:
+# -- part 3: crawl and sync ------------------------------------------------------------------
+def crawl_benchmark(server, files: int) -> dict:
+    """Crawl ``files`` small Parquet files (one a partition) written by pyarrow into S3,
+    then sync with nothing changed, then sync after a tenth of them were deleted."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakekit.catalog.crawl import crawl
+    from lakekit.catalog.sync import sync
+
+    server.reset()
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"x": list(range(1000)), "s": ["a"] * 1000}), buf)
+    body = buf.getvalue()
+    keys = [f"raw/clicks/dt={d.isoformat()}/h={h:02d}/part-0.parquet"
+            for d in (dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(files // 20 + 1)) for h in range(20)][:files]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=body), keys))
+    where = dict(warehouse=f"s3://{BUCKET}/lake", catalog="glue")
+    started = time.perf_counter()
+    crawled = crawl(f"s3://{BUCKET}/raw/clicks", "web.clicks", **where)
+    crawl_s = time.perf_counter() - started
+    assert crawled.files == files and crawled.partitions == files
+    started = time.perf_counter()
+    assert not sync("web.clicks", **where).changed
+    sync_same_s = time.perf_counter() - started
+    gone = keys[: files // 10]
+    for i in range(0, len(gone), 1000):
+        s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in gone[i:i + 1000]]})
+    started = time.perf_counter()
+    synced = sync("web.clicks", **where)
+    sync_gone_s = time.perf_counter() - started
+    assert len(synced.partitions_removed) == len(gone)
+    return {"files": files, "crawl_s": crawl_s, "sync_unchanged_s": sync_same_s,
+            "sync_removed": len(gone), "sync_removed_s": sync_gone_s}
+
+
+def report(parts: list[dict], ingests: list[dict], records: int, where: str = "", crawls: dict | None = None) -> str:
     lines = ([f"Machine: {where}", ""] if where else []) + [
              "## Registering partitions in Glue (moto server on 127.0.0.1)", "",
              "| partitions | simulated RTT | lakekit s | awswrangler s | awswrangler / lakekit |",
@@ -231,6 +279,12 @@ def report(parts: list[dict], ingests: list[dict], records: int, where: str = ""
             rate = f"{r['records_per_s']:,.0f}" if r["records_per_s"] else "failed"
             rows = f"{r['rows']:,}" if r["rows"] is not None else (r["error"] or "-")
             lines.append(f"| {r['tool']} | {r['seconds']:.2f} | {rate} | {r['peak_rss_mb']:.0f} | {rows} |")
+    if crawls:
+        lines += ["", f"## Crawl and sync of {crawls['files']:,} Parquet files, one a partition (S3 + Glue, moto)", "",
+                  "| step | seconds |", "|---|---:|",
+                  f"| crawl (list, {crawls['files']:,} footers, register table, partitions, statistics) | {crawls['crawl_s']:.2f} |",
+                  f"| sync, nothing changed | {crawls['sync_unchanged_s']:.2f} |",
+                  f"| sync after {crawls['sync_removed']:,} partitions' files were deleted | {crawls['sync_removed_s']:.2f} |"]
     return "\n".join(lines)
 
 
@@ -244,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtt-ms", type=float, default=50.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--records", type=int, default=200_000, help="events for the ingest part (0: skip it)")
+    parser.add_argument("--crawl-files", type=int, default=1000, help="files for the crawl/sync part (0: skip it)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", dest="json_out", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
@@ -262,9 +317,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ingesting {args.records:,} events to s3:// ...", file=sys.stderr)
             with tempfile.TemporaryDirectory() as tmp:
                 ingests = ingest_benchmark(server, args.records, Path(tmp), args.timeout)
-    print(report(parts, ingests, args.records, machine(load_before, os.getloadavg())))
+        crawls = None
+        if args.crawl_files:
+            print(f"crawling and syncing {args.crawl_files:,} files ...", file=sys.stderr)
+            crawls = crawl_benchmark(server, args.crawl_files)
+    print(report(parts, ingests, args.records, machine(load_before, os.getloadavg()), crawls))
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"partitions": parts, "ingest": ingests}, indent=2))
+        Path(args.json_out).write_text(json.dumps({"partitions": parts, "ingest": ingests, "crawl": crawls}, indent=2))
     return 0
 
 

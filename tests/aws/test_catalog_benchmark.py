@@ -17,7 +17,7 @@ def test_catalog_benchmark_smoke(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAKEKIT_"))}
     run = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "catalog.py"), "--partitions", "150", "--repeat", "1",
-         "--rtt-ms", "5", "--records", "0", "--json", str(out)],
+         "--rtt-ms", "5", "--records", "0", "--crawl-files", "40", "--json", str(out)],
         capture_output=True, text=True, timeout=240, cwd=tmp_path, env=env,
     )
     assert run.returncode == 0, run.stderr[-2000:]
@@ -25,3 +25,4 @@ def test_catalog_benchmark_smoke(tmp_path):
     figures = json.loads(out.read_text())
     assert [p["partitions"] for p in figures["partitions"]] == [150, 150]
     assert all(p["lakekit_s"] > 0 and p["awswrangler_s"] > 0 for p in figures["partitions"])
+    assert figures["crawl"]["files"] == 40 and figures["crawl"]["sync_removed"] == 4
