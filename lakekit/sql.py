@@ -329,6 +329,19 @@ class _ScanWalker:
         general += [c for c in conjuncts(having and having.this) if not c.find(exp.AggFunc)]
         general += [_translate_into(p, scope) for p in pushed]
         restricted: list[tuple[exp.Expression, set[str] | None, set[str] | None]] = []
+        # Sources an outer join pads with NULLs: a WHERE conjunct bounds their scan only
+        # when it rejects NULLs (else `LEFT JOIN b ... WHERE b.id IS NULL` would prune b).
+        null_supplying: set[str] = set()
+        from_ = select.args.get("from") or select.args.get("from_")
+        seen = [from_.this.alias_or_name] if from_ is not None else []
+        for join in select.args.get("joins") or []:
+            side = (join.side or "").upper()
+            joined = join.this.alias_or_name
+            if side in ("LEFT", "FULL"):
+                null_supplying.add(joined)
+            if side in ("RIGHT", "FULL"):
+                null_supplying.update(seen)
+            seen.append(joined)
         for join in select.args.get("joins") or []:
             on = join.args.get("on")
             joined_alias = join.this.alias_or_name
@@ -343,7 +356,10 @@ class _ScanWalker:
                 # FULL: an ON condition filters no side's rows
 
         for alias, (node, source) in scope.selected_sources.items():
-            mine = [c for c in general]
+            if alias in null_supplying:
+                mine = [c for c in general if _rejects_nulls(c, alias)]
+            else:
+                mine = list(general)
             mine += [c for c, only, excluded in restricted
                      if (only is None or alias in only) and (excluded is None or alias not in excluded)]
             usable, blocked = _bounding_conjuncts(mine, alias)
@@ -494,6 +510,42 @@ def _bounding_conjuncts(
             continue
         (usable if _is_evaluable(c) else blocked).append(c)
     return usable, blocked
+
+
+_NULL_PROPAGATING = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.Between, exp.In)
+
+
+def _rejects_nulls(condition: exp.Expression, alias: str) -> bool:
+    """Whether ``condition`` is never true when ``alias``'s columns are all NULL.
+
+    Conservative: only comparisons that take one of the columns directly (or cast) count.
+    """
+    if isinstance(condition, exp.Paren):
+        return _rejects_nulls(condition.this, alias)
+    if isinstance(condition, exp.And):
+        return _rejects_nulls(condition.left, alias) or _rejects_nulls(condition.right, alias)
+    if isinstance(condition, exp.Or):
+        return _rejects_nulls(condition.left, alias) and _rejects_nulls(condition.right, alias)
+    if isinstance(condition, exp.Not):
+        inner = condition.this
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
+            return _is_column_of(inner.this, alias)
+        return isinstance(inner, _NULL_PROPAGATING) and _rejects_nulls(inner, alias)
+    if isinstance(condition, _NULL_PROPAGATING):
+        if isinstance(condition, exp.In) and condition.args.get("query"):
+            return _is_column_of(condition.this, alias)
+        operands = [condition.this, condition.args.get("expression"), condition.args.get("low"),
+                    condition.args.get("high")]
+        return any(_is_column_of(o, alias) for o in operands if o is not None)
+    return False
+
+
+def _is_column_of(node: exp.Expression, alias: str) -> bool:
+    while isinstance(node, (exp.Cast, exp.TryCast, exp.Paren)):
+        node = node.this
+    return isinstance(node, exp.Column) and node.table == alias
 
 
 def _strip_table(condition: exp.Expression) -> exp.Expression:

@@ -77,6 +77,29 @@ CASES = {
             ("analytics.events", "b", ["user_id", "year"], ["\"b\".\"year\" = '2024'"]),
         ],
     ),
+    "anti-join IS NULL does not bound the padded side": (
+        "SELECT a.user_id FROM events a LEFT JOIN users u ON a.user_id = u.user_id "
+        "WHERE u.user_id IS NULL AND a.year = '2024'",
+        [
+            ("analytics.events", "a", ["user_id", "year"], ["\"a\".\"year\" = '2024'"]),
+            ("analytics.users", "u", ["user_id"], []),
+        ],
+    ),
+    "null-rejecting WHERE on the padded side bounds it": (
+        "SELECT a.user_id FROM events a LEFT JOIN users u ON a.user_id = u.user_id WHERE u.year = '2023'",
+        [
+            ("analytics.events", "a", ["user_id"], []),
+            ("analytics.users", "u", ["user_id", "year"], ["\"u\".\"year\" = '2023'"]),
+        ],
+    ),
+    "COALESCE on the padded side does not bound it": (
+        "SELECT a.user_id FROM events a LEFT JOIN users u ON a.user_id = u.user_id "
+        "WHERE coalesce(u.year, '2023') = '2023'",
+        [
+            ("analytics.events", "a", ["user_id"], []),
+            ("analytics.users", "u", ["user_id", "year"], []),
+        ],
+    ),
     "inner JOIN ON and WHERE bound their own tables": (
         "SELECT e.user_id, u.name FROM events e JOIN users u ON e.user_id = u.user_id "
         "AND u.year = '2023' WHERE e.year = '2024'",
