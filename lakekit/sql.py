@@ -355,6 +355,17 @@ class _ScanWalker:
                     restricted.append((c, None, {joined_alias}))
                 # FULL: an ON condition filters no side's rows
 
+        general += _inferred_by_equality(general, null_supplying)
+        # Through a LEFT JOIN's ON equalities, a bound on the kept side also bounds the
+        # padded side: its other rows could match no kept row.
+        for c, only, excluded in list(restricted):
+            if only is None or excluded is not None:
+                continue
+            for inferred in _inferred_by_equality([c] + [g for g in general if _columns_of(g)], set()):
+                tables = {col.table for col in _direct_columns(inferred)}
+                if tables <= only:
+                    restricted.append((inferred, only, None))
+
         for alias, (node, source) in scope.selected_sources.items():
             if alias in null_supplying:
                 mine = [c for c in general if _rejects_nulls(c, alias)]
@@ -510,6 +521,49 @@ def _bounding_conjuncts(
             continue
         (usable if _is_evaluable(c) else blocked).append(c)
     return usable, blocked
+
+
+def _inferred_by_equality(conditions: list[exp.Expression], excluded: set[str]) -> list[exp.Expression]:
+    """Conjuncts carried across column equalities, as Trino's equality inference does:
+    ``a.day = b.day AND a.day = '01'`` also bounds ``b`` by ``b.day = '01'``.
+
+    Only equalities between sources that no outer join pads with NULLs are used.
+    """
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(key: tuple[str, str]) -> tuple[str, str]:
+        while parent.get(key, key) != key:
+            key = parent[key]
+        return key
+
+    for c in conditions:
+        if isinstance(c, exp.EQ) and isinstance(c.left, exp.Column) and isinstance(c.right, exp.Column):
+            left, right = (c.left.table, c.left.name), (c.right.table, c.right.name)
+            if left[0] and right[0] and left[0] != right[0] and not ({left[0], right[0]} & excluded):
+                parent[find(left)] = find(right)
+    if not parent:
+        return []
+    classes: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key in set(parent) | set(parent.values()):
+        classes.setdefault(find(key), []).append(key)
+    inferred = []
+    for c in conditions:
+        columns = _direct_columns(c)
+        keys = {(col.table, col.name) for col in columns}
+        if len(keys) != 1 or not _is_evaluable(c):
+            continue
+        (key,) = keys
+        if key not in parent and key not in parent.values():
+            continue
+        for other in classes[find(key)]:
+            if other[0] == key[0]:
+                continue
+            copy = c.copy()
+            for col in _direct_columns(copy):
+                col.set("table", exp.to_identifier(other[0], quoted=True))
+                col.set("this", exp.to_identifier(other[1], quoted=True))
+            inferred.append(copy)
+    return inferred
 
 
 _NULL_PROPAGATING = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.Between, exp.In)

@@ -161,6 +161,11 @@ CASES: dict[str, Case] = {
         "WHERE a.day = '01' AND b.day = '02' GROUP BY a.user_id",
         [Scan(["user_id"], lambda d: d.day == 1), Scan(["user_id"], lambda d: d.day == 2)],
     ),
+    "join on partition keys carries the bound to both scans": Case(
+        "SELECT a.user_id FROM lake.clicks a JOIN lake.clicks b ON a.month = b.month AND a.day = b.day "
+        "AND a.user_id = b.user_id WHERE a.month = '03' AND a.day = '02'",
+        [Scan(["user_id"], lambda d: d == D(2024, 3, 2)), Scan(["user_id"], lambda d: d == D(2024, 3, 2))],
+    ),
     "join with an unpartitioned table": Case(
         "SELECT u.name, sum(c.amount) FROM lake.clicks c JOIN lake.users u ON c.user_id = u.user_id "
         "WHERE c.day = '03' GROUP BY u.name",

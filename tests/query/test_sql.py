@@ -100,6 +100,21 @@ CASES = {
             ("analytics.users", "u", ["user_id", "year"], []),
         ],
     ),
+    "equality inference carries a bound across a join": (
+        "SELECT a.user_id FROM events a JOIN events b ON a.day = b.day AND a.user_id = b.user_id "
+        "WHERE a.day IN ('01', '02')",
+        [
+            ("analytics.events", "a", ["day", "user_id"], ["\"a\".\"day\" IN ('01', '02')"]),
+            ("analytics.events", "b", ["day", "user_id"], ["\"b\".\"day\" IN ('01', '02')"]),
+        ],
+    ),
+    "a LEFT JOIN's ON equality bounds the padded side by the kept side": (
+        "SELECT a.user_id FROM events a LEFT JOIN events b ON a.day = b.day WHERE a.day = '01'",
+        [
+            ("analytics.events", "a", ["day", "user_id"], ["\"a\".\"day\" = '01'"]),
+            ("analytics.events", "b", ["day"], ["\"b\".\"day\" = '01'"]),
+        ],
+    ),
     "inner JOIN ON and WHERE bound their own tables": (
         "SELECT e.user_id, u.name FROM events e JOIN users u ON e.user_id = u.user_id "
         "AND u.year = '2023' WHERE e.year = '2024'",
