@@ -116,8 +116,15 @@ def render_actual(result, with_estimate: bool) -> str:
     """Athena's console readout: run time and data scanned (and the estimate beside it)."""
     from lakekit.query import format_bytes
 
+    from lakekit.cost import billed_bytes, cost_usd
+
+    scanned = result.actual.bytes_scanned
+    cost = (
+        f", cost ${cost_usd(billed_bytes(scanned), result.estimate.price_per_tb_usd):.6f}"
+        if scanned is not None else ""
+    )
     line = (
-        f"Run time: {result.actual.seconds:.2f} sec, Data scanned: {format_bytes(result.actual.bytes_scanned)}"
+        f"Run time: {result.actual.seconds:.2f} sec, Data scanned: {format_bytes(scanned)}{cost}"
         f" ({result.engine} engine, {result.actual.rows:,} rows)"
     )
     if with_estimate:
