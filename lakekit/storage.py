@@ -410,6 +410,28 @@ class Storage:
             raise StorageError(f"cannot list {prefix}: {ex}") from ex
         return [self._uri(i.path, prefix) for i in infos if i.type == pafs.FileType.Directory]
 
+    def read_tail(self, uri: str, nbytes: int) -> tuple[bytes, int]:
+        """The last ``nbytes`` of a file (all of it when shorter) and the file's size.
+
+        On S3 one ranged GET (``Range: bytes=-N``) instead of a HEAD and a GET: what a
+        Parquet footer read needs.
+        """
+        if is_s3(uri):
+            bucket, key = split_s3(uri)
+            resp = self._call(f"cannot read {uri}", self.s3_client().get_object, Bucket=bucket, Key=key,
+                              Range=f"bytes=-{nbytes}")
+            data = resp["Body"].read()
+            content_range = resp.get("ContentRange", "")  # "bytes 100-199/200"
+            total = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else len(data)
+            return data, total
+        try:
+            with open(uri, "rb") as f:
+                total = f.seek(0, os.SEEK_END)
+                f.seek(max(0, total - nbytes))
+                return f.read(), total
+        except OSError as ex:
+            raise StorageError(f"cannot read {uri}: {ex}") from ex
+
     def read_bytes(self, uri: str) -> bytes:
         with self.open_input(uri) as f:
             return f.read()

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lakekit.athena_types import athena_type
@@ -37,8 +38,10 @@ from lakekit.storage import Storage, is_s3
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
 
-#: concurrent footer reads (each is one or two ranged GETs on S3)
+#: concurrent footer reads (each one ranged GET on S3, two for a footer over FOOTER_GUESS)
 FOOTER_READERS = 16
+#: bytes fetched from a file's end in the hope they hold its whole footer
+FOOTER_GUESS = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -154,10 +157,20 @@ class FileFooter:
 
 
 def read_footer(storage: Storage, found: FoundFile) -> FileFooter:
-    """One file's footer: statistics, schema (Athena types) and compression codec."""
-    with storage.open_random_access(found.uri) as f:
-        size = f.size()
-        meta = pq.read_metadata(f)
+    """One file's footer: statistics, schema (Athena types) and compression codec.
+
+    The file's last :data:`FOOTER_GUESS` bytes usually hold the whole footer (one
+    ranged GET on S3); a bigger footer takes a second read of exactly its length.
+    """
+    tail, size = storage.read_tail(found.uri, FOOTER_GUESS)
+    if len(tail) < 12 or tail[-4:] != b"PAR1":
+        raise InputError(f"{found.uri} is not a Parquet file (no PAR1 footer)")
+    needed = int.from_bytes(tail[-8:-4], "little") + 8
+    if needed > len(tail):
+        if needed > size:
+            raise InputError(f"{found.uri}: Parquet footer length {needed} exceeds the file size {size}")
+        tail, size = storage.read_tail(found.uri, needed)
+    meta = pq.read_metadata(pa.BufferReader(tail))
     schema = meta.schema.to_arrow_schema()
     columns = [(fld.name.lower(), athena_type(fld.type)) for fld in schema]
     codec = "none"
@@ -173,7 +186,7 @@ def read_footers(storage: Storage, files: Sequence[FoundFile]) -> tuple[list[Fil
     def one(found: FoundFile):
         try:
             return read_footer(storage, found)
-        except (StorageError, OSError, ValueError, UsageError) as ex:
+        except (StorageError, InputError, OSError, ValueError, UsageError) as ex:
             first = str(ex).splitlines()[0] if str(ex) else type(ex).__name__
             return {"uri": found.uri, "reason": f"not a readable Parquet file: {first}"}
         except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds on garbage input

@@ -94,6 +94,29 @@ def test_crawl_reports_schema_disagreement(lake):
     assert result.missing_columns == {"ms": 1}
 
 
+def test_crawl_reads_big_footers_and_skips_files_that_are_not_parquet(lake, monkeypatch):
+    import lakekit.catalog.crawl as crawl_module
+
+    monkeypatch.setattr(crawl_module, "FOOTER_GUESS", 64)  # every footer needs a second read
+    base = _clicks(20).drop_columns(["dt", "region"])
+    _write_file(lake, "odd/day=1/a.parquet", base)
+    fs, root = lake.filesystem()
+    if lake.kind == "local":
+        os.makedirs(f"{root}/odd/day=2", exist_ok=True)
+    with fs.open_output_stream(f"{root}/odd/day=2/notes.csv") as f:
+        f.write(b"a,b\n1,2\n")
+    result = crawl(f"{lake.raw}/odd", "web.odd", warehouse=lake.warehouse, catalog=lake.catalog)
+    assert result.files == 1 and result.partitions == 1
+    assert [(s["uri"].rsplit("/", 1)[1], "not a readable Parquet file" in s["reason"]) for s in result.skipped] == [
+        ("notes.csv", True)]
+    cat = lake.open_catalog()
+    try:
+        [f] = cat.list_files("web", "odd")
+        assert f.rows == 20 and f.row_groups[0].columns["user_id"].max == 19
+    finally:
+        cat.close()
+
+
 def test_crawl_refuses_folders_that_are_not_key_value(lake):
     _write_file(lake, "plain/2024/03/a.parquet", _clicks(5))
     with pytest.raises(InputError, match="'2024' is not key=value"):
