@@ -504,9 +504,9 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
     # CPU time is far less disturbed than wall time by other work on a shared machine;
     # these ratios have no target but tell whether a wall-time miss is contention.
     for name, value in (
-        ("DuckDB COPY CPU s / lakekit CPU s, clean (no target; robust to machine load)", _ratio(cpu(dd_clean), cpu(lk_clean))),
-        ("DuckDB COPY CPU s / lakekit CPU s, 1% bad (no target)", _ratio(cpu(dd_bad), cpu(lk_bad) if lk_bad_rate else None)),
-        ("awswrangler CPU s / lakekit CPU s, clean (no target)", _ratio(cpu(wr_clean), cpu(lk_clean))),
+        ("lakekit / DuckDB COPY records per CPU second, clean (no target; robust to machine load)", _ratio(cpu(dd_clean), cpu(lk_clean))),
+        ("lakekit / DuckDB COPY records per CPU second, 1% bad (no target)", _ratio(cpu(dd_bad), cpu(lk_bad) if lk_bad_rate else None)),
+        ("lakekit / awswrangler records per CPU second, clean (no target)", _ratio(cpu(wr_clean), cpu(lk_clean))),
     ):
         lines.append(f"| {name} | {_fmt(value, '.2f')}{'x' if value is not None else ''} | | |")
     lines += ["", "Seconds are wall time (median of the repeats when more than one); CPU s is user + system "
