@@ -93,7 +93,7 @@ def plan_query(
     if len(statements) > 1:
         raise UsageError(f"one statement at a time, got {len(statements)}; run them one by one")
     [statement] = statements
-    schema = catalog_schema(catalog)
+    schema = _schema_for(statement, catalog)
     scans = table_scans(statement, schema, default_database=default_database)
     resolved: list[tuple[TableScan, Table]] = []
     tables: dict[tuple[str, str], Table] = {}
@@ -116,6 +116,30 @@ def plan_query(
     plans = plan_scans(resolved, partitions_of, files_of)
     est = Estimate.from_tables([p.estimate for p in plans], price_per_tb)
     return QueryPlan(sql, qualified, plans, est, default_database)
+
+
+def _schema_for(statement: "exp.Expression", catalog: Catalog) -> dict:
+    """The MappingSchema of the tables ``statement`` names (not every catalog table:
+    listing a whole Glue catalog for one query would dominate the estimate)."""
+    from sqlglot import exp
+
+    ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    unqualified = False
+    for node in statement.find_all(exp.Table):
+        if not node.name or (not node.db and node.name.lower() in {c.lower() for c in ctes}):
+            continue
+        if not node.db:
+            unqualified = True
+            continue
+        table = require_table(catalog, node.db.lower(), node.name.lower())  # Athena folds case
+        schema.setdefault(table.database, {})[table.name] = {
+            c.name: c.type for c in (*table.columns, *table.partition_keys)
+        }
+    if unqualified:  # a table written without its database: any database may hold it
+        for db, tables in catalog_schema(catalog).items():
+            schema.setdefault(db, {}).update(tables)
+    return schema
 
 
 def _database_of(name: str, schema: dict) -> str:

@@ -339,3 +339,9 @@ def test_catalog_that_filters_files_by_partition_gives_the_same_estimate(lake):
     catalog.close()
     assert plan.estimate == estimate(sql, settings=lake.settings)
     assert FilteringCatalog.asked == [[("2024", "03", "01")], [("2024", "03", "02")]]
+
+
+def test_identifiers_fold_case_as_athena_does(lake):
+    result = run_query("SELECT count(*) AS N FROM Lake.Clicks WHERE DAY = '01'", settings=lake.settings)
+    assert result.table.to_pylist() == [{"n": 2400}]
+    assert result.estimate.tables[0].partitions_scanned == 1
