@@ -224,3 +224,39 @@ def test_tables_and_describe_read_either_catalog(lake, tmp_path):
     info = json.loads(res.stdout)
     assert info["location"] == f"{lake.warehouse}/analytics/events"
     assert "ts" in json.dumps(info["columns"]) and info["rows"] == 700
+
+
+@pytest.mark.parametrize("killed_at", ["journaled", "committed"])
+def test_ingest_killed_on_s3_leaves_nothing_half_visible(s3_lake, tmp_path, aws, killed_at):
+    import signal
+    import time
+
+    src = _write_events(tmp_path / "ev.jsonl", 900, seed=13, days=3)
+    marker = tmp_path / "paused"
+    env = {**os.environ, **aws.env(), "LAKEKIT_TEST_PAUSE_AT": killed_at, "LAKEKIT_TEST_PAUSE_FILE": str(marker)}
+    proc = subprocess.Popen([LAKEKIT, "ingest", src, "--table", "analytics.events", "--timestamp-column", "ts",
+                             "--warehouse", s3_lake.warehouse, "--catalog", "glue"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the ingest never reached its pause point"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+    data_files = [k for k in _objects("warehouse/analytics/events/") if k.endswith(".parquet")]
+    assert data_files == []  # nothing Athena would read, committed or not
+    glue = boto3.client("glue")
+    if killed_at == "committed":  # past the commit point: registered, files still staged
+        assert [t["Name"] for t in glue.get_tables(DatabaseName="analytics")["TableList"]] == ["events"]
+    else:
+        assert glue.get_databases()["DatabaseList"] == []
+
+    # the next ingest into the warehouse recovers: the committed one rolls forward
+    other = _write_events(tmp_path / "other.jsonl", 20, seed=14, days=1)
+    ingest(other, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    expected = 920 if killed_at == "committed" else 20
+    assert sum(_table_rows(s3_lake).values()) == expected
+    again = ingest(src, "analytics.events", timestamp_column="ts", warehouse=s3_lake.warehouse, catalog="glue")
+    assert (again.skipped_sources == [src]) == (killed_at == "committed")
+    assert sum(_table_rows(s3_lake).values()) == 920
