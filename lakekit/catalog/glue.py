@@ -25,8 +25,10 @@ An ingest commits in this order (:meth:`GlueCatalog.commit_ingest`):
    ask :meth:`GlueCatalog.is_committed` without knowing the table (if the marker is
    missing, the ingest's journal names the table whose manifest to look in).
 
-If step 2 fails, what step 1 added is rolled back (partitions it created deleted, the
-table restored or removed) and the error raised: the table is as it was.
+If step 2 fails, or its outcome is unknown, the manifest object is deleted and what
+step 1 added is rolled back (partitions it created deleted, the table restored or
+removed) before the error is raised: the table is as it was. A failure after step 2
+(folding the history into a snapshot, writing the marker) does not fail the commit.
 """
 
 from __future__ import annotations
@@ -488,14 +490,21 @@ class GlueCatalog:
             state.apply(self._read_entry(uri))
         return state
 
-    def _write_entry(self, table: Table, kind: str, body: dict[str, Any], entry_id: str | None = None) -> str:
-        entry_id = entry_id or uuid.uuid4().hex[:12]
+    def _entry_uri(self, table: Table, kind: str, entry_id: str) -> str:
         seq = f"{time.time_ns():020d}"
-        uri = join(self._manifest_prefix(table), f"{seq}-{kind}-{entry_id}.json")
+        return join(self._manifest_prefix(table), f"{seq}-{kind}-{entry_id}.json")
+
+    def _write_entry(self, table: Table, kind: str, body: dict[str, Any], entry_id: str | None = None,
+                     uri: str | None = None) -> str:
+        entry_id = entry_id or uuid.uuid4().hex[:12]
+        uri = uri or self._entry_uri(table, kind, entry_id)
         doc = {"version": 1, "kind": kind, "id": entry_id, "table": table.qualified_name, "written_at": _now(), **body}
         self.storage.write_bytes(uri, json.dumps(doc, separators=(",", ":")).encode())
         self._manifest_cache[uri] = doc
-        self._maybe_snapshot(table)
+        try:
+            self._maybe_snapshot(table)
+        except LakekitError:
+            pass  # folding the history is an optimisation; the entry itself is written
         return uri
 
     def _maybe_snapshot(self, table: Table) -> None:
@@ -569,6 +578,7 @@ class GlueCatalog:
         previous = self.get_table(table.database, table.name)
         created_table = self._put_table(table)
         created_partitions: list[tuple[str, ...]] = []
+        entry: str | None = None
         try:
             if not is_projected(table):
                 created_partitions = self._register_partitions(table, commit.partitions)
@@ -585,8 +595,16 @@ class GlueCatalog:
                 "files": [encode_file(f) for f in commit.files],
                 "loads": [_encode_load(ld) for ld in commit.loads],
             }
-            self._write_entry(table, "ingest", body, entry_id=commit.ingest_id)  # the commit point
+            entry = self._entry_uri(table, "ingest", commit.ingest_id)
+            self._write_entry(table, "ingest", body, entry_id=commit.ingest_id, uri=entry)  # the commit point
         except BaseException:
+            if entry is not None:
+                # A PUT reported as failed may still have landed: make the failure real.
+                try:
+                    self.storage.delete(entry)
+                except LakekitError:
+                    pass
+                self._manifest_cache.pop(entry, None)
             self._roll_back(table, previous, created_table, created_partitions)
             raise
         try:

@@ -186,3 +186,21 @@ def test_missing_things_are_none_or_clear_errors(glue_catalog):
     assert glue_catalog.list_files("analytics", "nope") == []
     with pytest.raises(CatalogError, match="analytics.nope not found"):
         glue_catalog.add_partitions("analytics", "nope", [_part(1)])
+
+
+def test_commit_whose_put_landed_but_reported_failure_is_undone(s3_lake):
+    session = boto3.Session()
+
+    def lost_reply(http_response, **_):
+        # the object is stored, but the reply never reaches the client
+        if "_lakekit/manifest" in http_response.url:
+            raise ConnectionResetError("reply lost after the manifest object was stored")
+
+    session.events.register("after-call.s3.PutObject", lost_reply)
+    catalog = GlueCatalog(Settings(warehouse=s3_lake.warehouse, catalog="glue"), boto3_session=session)
+    with pytest.raises(ConnectionResetError):
+        catalog.commit_ingest(_commit("ing-1", [1, 2]))
+    fresh = GlueCatalog(Settings(warehouse=s3_lake.warehouse, catalog="glue"))
+    assert fresh.get_table("analytics", "events") is None
+    assert not fresh.is_committed("ing-1")
+    assert list(fresh.storage.list_files(f"{LOCATION}/_lakekit")) == []
