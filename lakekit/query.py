@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import pyarrow as pa
 
 from lakekit.catalog import Catalog, DataFile, Partition, Table, open_catalog, require_table
+from lakekit.catalog.projection import is_projected
 from lakekit.config import Settings, resolve_settings
 from lakekit.cost import Estimate, ScanPlan, is_hidden_file, plan_scans
 from lakekit.engines import Engine, EngineResult, open_engine
@@ -109,7 +110,10 @@ def plan_query(
 
     def partitions_of(table: Table) -> list[Partition]:
         if table.qualified_name not in partitions_cache:
-            partitions_cache[table.qualified_name] = catalog.list_partitions(table.database, table.name)
+            partitions = catalog.list_partitions(table.database, table.name)
+            if not partitions and table.partition_keys and is_projected(table):
+                partitions = _projected_partitions(table, catalog, storage)
+            partitions_cache[table.qualified_name] = partitions
         return partitions_cache[table.qualified_name]
 
     files_of = _FileStats(catalog, storage)
@@ -140,6 +144,38 @@ def _schema_for(statement: "exp.Expression", catalog: Catalog) -> dict:
         for db, tables in catalog_schema(catalog).items():
             schema.setdefault(db, {}).update(tables)
     return schema
+
+
+def _projected_partitions(table: Table, catalog: Catalog, storage: Storage) -> list[Partition]:
+    """The partitions of a table whose partitions Athena projects (none are registered).
+
+    Athena enumerates the projected values and reads the folders that hold files; the
+    partitions that hold files are those of the catalog's file statistics, or, when it
+    has none, the ``key=value`` folders found in storage.
+    """
+    keys = [k.name for k in table.partition_keys]
+    values = {tuple(f.partition_values) for f in catalog.list_files(table.database, table.name) if f.partition_values}
+    if not values:
+        base = table.location.rstrip("/")
+        for entry in storage.list_files(table.location):
+            if is_hidden_file(entry.uri):
+                continue
+            found = dict(
+                part.split("=", 1) for part in entry.uri[len(base):].strip("/").split("/")[:-1] if "=" in part
+            )
+            if set(keys) <= set(found):
+                values.add(tuple(found[k] for k in keys))
+    template = table.parameters.get("storage.location.template")
+    partitions = []
+    for vals in sorted(values):
+        if template:
+            location = template
+            for key, value in zip(keys, vals):
+                location = location.replace("${" + key + "}", value)
+        else:
+            location = "/".join([table.location.rstrip("/"), *(f"{k}={v}" for k, v in zip(keys, vals))])
+        partitions.append(Partition(vals, location))
+    return partitions
 
 
 def _database_of(name: str, schema: dict) -> str:

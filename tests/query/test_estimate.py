@@ -345,3 +345,34 @@ def test_identifiers_fold_case_as_athena_does(lake):
     result = run_query("SELECT count(*) AS N FROM Lake.Clicks WHERE DAY = '01'", settings=lake.settings)
     assert result.table.to_pylist() == [{"n": 2400}]
     assert result.estimate.tables[0].partitions_scanned == 1
+
+
+@pytest.mark.parametrize("with_stats", [True, False])
+def test_projected_table_without_registered_partitions(tmp_path, with_stats):
+    """Partition projection: no partitions in the catalog, yet pruning and reading work."""
+    from lakekit.catalog.local import LocalCatalog
+    from tests.query.conftest import build_lake
+
+    lake = build_lake(str(tmp_path / "wh"), with_stats=with_stats)
+    catalog = LocalCatalog(lake.settings.local_catalog_path())
+    table = catalog.get_table("lake", "clicks")
+    table.parameters.update({
+        "projection.enabled": "true",
+        "storage.location.template": table.location + "/year=${year}/month=${month}/day=${day}",
+    })
+    catalog.create_or_update_table(table)
+    catalog.delete_partitions("lake", "clicks", [p.values for p in catalog.list_partitions("lake", "clicks")])
+    if with_stats:  # delete_partitions dropped the statistics too: record them again
+        reference = build_lake(str(tmp_path / "ref"))
+        files = LocalCatalog(reference.settings.local_catalog_path()).list_files("lake", "clicks")
+        prefix = reference.warehouse
+        catalog.put_files("lake", "clicks", [
+            type(f)(f.uri.replace(prefix, lake.warehouse), f.size, f.rows, f.footer_length, f.row_groups,
+                    f.partition_values) for f in files
+        ])
+    catalog.close()
+    sql = "SELECT count(*) AS n, sum(amount) AS total FROM lake.clicks WHERE month = '03' AND day <= '02'"
+    result = run_query(sql, settings=lake.settings)
+    [table_estimate] = result.estimate.tables
+    assert (table_estimate.partitions_total, table_estimate.partitions_scanned) == (len(DAYS), 2)
+    assert result.table.to_pylist()[0]["n"] == 2 * 2 * 3 * 400
