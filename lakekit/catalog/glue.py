@@ -52,7 +52,7 @@ from lakekit.catalog.base import (
 from lakekit.catalog.local import decode_row_groups, encode_row_groups
 from lakekit.catalog.projection import is_projected
 from lakekit.config import Settings
-from lakekit.errors import CatalogError, LakekitError
+from lakekit.errors import CatalogError, LakekitError, StorageError
 from lakekit.storage import Storage, aws_client, join
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -479,15 +479,23 @@ class GlueCatalog:
             self._manifest_cache[uri] = cached
         return cached
 
-    def _state(self, table: Table) -> ManifestState:
+    def _state(self, table: Table, attempts: int = 3) -> ManifestState:
         uris = self._entry_uris(table)
         missing = [u for u in uris if u not in self._manifest_cache]
-        if len(missing) > 1:
-            with ThreadPoolExecutor(max_workers=min(GLUE_CONCURRENCY, len(missing))) as pool:
-                list(pool.map(self._read_entry, missing))
+        try:
+            if len(missing) > 1:
+                with ThreadPoolExecutor(max_workers=min(GLUE_CONCURRENCY, len(missing))) as pool:
+                    list(pool.map(self._read_entry, missing))
+            entries = [self._read_entry(uri) for uri in uris]
+        except StorageError:
+            if attempts <= 1 or all(self.storage.exists(u) for u in missing):
+                raise
+            # another process folded these objects into a snapshot and deleted them
+            # between our listing and our reads: list again
+            return self._state(table, attempts - 1)
         state = ManifestState()
-        for uri in uris:
-            state.apply(self._read_entry(uri))
+        for entry in entries:
+            state.apply(entry)
         return state
 
     def _entry_uri(self, table: Table, kind: str, entry_id: str) -> str:

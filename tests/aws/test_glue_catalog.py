@@ -204,3 +204,20 @@ def test_commit_whose_put_landed_but_reported_failure_is_undone(s3_lake):
     assert fresh.get_table("analytics", "events") is None
     assert not fresh.is_committed("ing-1")
     assert list(fresh.storage.list_files(f"{LOCATION}/_lakekit")) == []
+
+
+def test_a_reader_whose_listing_went_stale_lists_again(glue_catalog, s3_lake, monkeypatch):
+    import lakekit.catalog.glue as glue_module
+
+    for i in range(1, 4):
+        glue_catalog.commit_ingest(_commit(f"ing-{i}", [i], source_hash=f"h{i}"))
+    reader = GlueCatalog(Settings(warehouse=s3_lake.warehouse, catalog="glue"))
+    stale = reader._entry_uris(reader.get_table("analytics", "events"))
+    # another writer folds the history into a snapshot right after our listing
+    monkeypatch.setattr(glue_module, "SNAPSHOT_EVERY", 2)
+    glue_catalog.commit_ingest(_commit("ing-4", [4], source_hash="h4"))
+    assert not any(glue_catalog.storage.exists(u) for u in stale)
+    listings = iter([stale])
+    real = reader._entry_uris
+    monkeypatch.setattr(reader, "_entry_uris", lambda table: next(listings, None) or real(table))
+    assert reader.loaded_hashes("analytics", "events") == {"h1", "h2", "h3", "h4"}
