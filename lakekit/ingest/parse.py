@@ -9,7 +9,6 @@ bad line costs about two parses, not one per line.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -97,7 +96,7 @@ class JsonParser:
         # blocks are parsed in parallel one level up.
         read = pajson.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 16))
         try:
-            return pajson.read_json(io.BytesIO(data), read_options=read, parse_options=opts)
+            return pajson.read_json(pa.BufferReader(data), read_options=read, parse_options=opts)
         except pa.ArrowInvalid as ex:
             msg = str(ex)
             m = _ROW_JSON.search(msg)
@@ -134,7 +133,7 @@ class CsvParser:
         parse = pacsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=on_invalid, newlines_in_values=True)
         convert = pacsv.ConvertOptions(column_types=self.column_types or {}, strings_can_be_null=False)
         try:
-            table = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert)
+            table = pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as ex:
             msg = str(ex)
             m = _ROW_CSV.search(msg)
@@ -198,7 +197,7 @@ def _check_utf8(block: Block, records: list[tuple[int, bytes]] | None) -> tuple[
     return good, rejects
 
 
-def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = False, header: bytes = b"") -> Parsed:
+def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = False) -> Parsed:
     """Parse one block; never raises for bad records, returns them as rejects."""
     records, rejects = _check_utf8(block, None)
     out = Parsed(rejects=rejects)
@@ -212,46 +211,87 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
         except _RowError:
             records = _csv_records(block) if csv else _records(block)
     out.records = len(records) + len(rejects)
-    _parse_records(records, parser, block.source.name, out)
+    if records:
+        _Splitter(records, parser, block.source.name, out).run(0, len(records))
+    _merge_pieces(out)
     return out
 
 
-def _parse_records(records: Sequence[tuple[int, bytes]], parser, source: str, out: Parsed) -> None:
-    start = 0
-    while start < len(records):
-        segment = records[start:]
-        try:
-            table = parser(b"\n".join(raw for _, raw in segment))
-        except _RowError as err:
-            if err.index is not None and 0 <= err.index < len(segment):
-                if err.index > 0:
-                    _parse_records(segment[: err.index], parser, source, out)
-                line, raw = segment[err.index]
-                out.rejects.append(Reject(source, line, err.message, raw))
-                start += err.index + 1
+class _Splitter:
+    """Parses the records of a failing block in windows, setting bad ones aside.
+
+    Records sit in one buffer with their offsets, so any run of them is a zero-copy
+    slice. A window that parses doubles the next one (clean stretches go fast); a
+    window that fails shrinks it, so each bad record costs a parse of a short run,
+    not of the rest of the block.
+    """
+
+    SMALL, LARGE = 128, 1 << 16
+
+    def __init__(self, records: Sequence[tuple[int, bytes]], parser, source: str, out: Parsed):
+        self.lines = [line for line, _ in records]
+        self.raws = [raw for _, raw in records]
+        self.parser, self.source, self.out = parser, source, out
+        self.offsets = [0]
+        for raw in self.raws:
+            self.offsets.append(self.offsets[-1] + len(raw) + 1)
+        self.view = memoryview(b"\n".join(self.raws) + b"\n")
+        self.window = self.SMALL
+
+    def _data(self, i: int, j: int):
+        return self.view[self.offsets[i] : self.offsets[j] - 1]
+
+    def _reject(self, i: int, message: str) -> None:
+        self.out.rejects.append(Reject(self.source, self.lines[i], message, self.raws[i]))
+
+    def run(self, i: int, j: int) -> None:
+        pos = i
+        while pos < j:
+            end = min(pos + self.window, j)
+            try:
+                table = self.parser(self._data(pos, end))
+            except _RowError as err:
+                self.window = self.SMALL
+                if err.index is not None and 0 <= err.index < end - pos:
+                    bad = pos + err.index
+                    if bad > pos:
+                        self.run(pos, bad)
+                    self._reject(bad, err.message)
+                    pos = bad + 1
+                elif end - pos == 1:
+                    self._reject(pos, err.message)
+                    pos = end
+                else:  # no row named: halve until the bad record is alone
+                    mid = pos + (end - pos) // 2
+                    self.run(pos, mid)
+                    self.run(mid, end)
+                    pos = end
                 continue
-            if len(segment) == 1:
-                line, raw = segment[0]
-                out.rejects.append(Reject(source, line, err.message, raw))
-                return
-            half = len(segment) // 2
-            _parse_records(segment[:half], parser, source, out)
-            _parse_records(segment[half:], parser, source, out)
-            return
-        if table.num_rows != len(segment):  # the parser dropped or merged something
-            _bisect_mismatch(segment, parser, source, out)
-            return
-        out.tables.append(table)
-        out.line_numbers.append([line for line, _ in segment])
-        parser.pin(table.schema)
-        return
+            if table.num_rows != end - pos:  # a record that is not exactly one row
+                if end - pos == 1:
+                    self._reject(pos, "record did not parse to exactly one row")
+                else:
+                    mid = pos + (end - pos) // 2
+                    self.run(pos, mid)
+                    self.run(mid, end)
+                pos = end
+                continue
+            self.out.tables.append(table)
+            self.out.line_numbers.append(self.lines[pos:end])
+            self.parser.pin(table.schema)
+            self.window = min(self.window * 2, self.LARGE)
+            pos = end
 
 
-def _bisect_mismatch(segment, parser, source: str, out: Parsed) -> None:
-    if len(segment) == 1:
-        line, raw = segment[0]
-        out.rejects.append(Reject(source, line, "record did not parse to exactly one row", raw))
+def _merge_pieces(out: Parsed) -> None:
+    """One table for a split block, so it is conformed and written as one."""
+    if len(out.tables) < 2:
         return
-    half = len(segment) // 2
-    _parse_records(segment[:half], parser, source, out)
-    _parse_records(segment[half:], parser, source, out)
+    try:
+        merged = pa.concat_tables(out.tables, promote_options="default")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return  # pieces disagree on a type: conform them one by one
+    lines: list[int] = []
+    for piece_lines in out.line_numbers:
+        lines.extend(piece_lines)
+    out.tables, out.line_numbers = [merged], [lines]
