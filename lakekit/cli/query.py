@@ -123,8 +123,13 @@ def render_actual(result, with_estimate: bool) -> str:
         f", cost ${cost_usd(billed_bytes(scanned), result.estimate.price_per_tb_usd):.6f}"
         if scanned is not None else ""
     )
+    engine_time = result.actual.engine_seconds
+    engine_note = (
+        f" (engine {engine_time:.2f} sec)"
+        if engine_time is not None and abs(engine_time - result.actual.seconds) > 0.005 else ""
+    )
     line = (
-        f"Run time: {result.actual.seconds:.2f} sec, Data scanned: {format_bytes(scanned)}{cost}"
+        f"Run time: {result.actual.seconds:.2f} sec{engine_note}, Data scanned: {format_bytes(scanned)}{cost}"
         f" ({result.engine} engine, {result.actual.rows:,} rows)"
     )
     if with_estimate:
