@@ -154,7 +154,8 @@ def decode_file(item: list) -> DataFile:
 class ManifestState:
     """A table's lakekit state, folded from its manifest objects."""
 
-    files: dict[str, DataFile] = field(default_factory=dict)
+    #: uri -> the file's encoded statistics, decoded only when asked for
+    files: dict[str, list] = field(default_factory=dict)
     partitions: dict[tuple[str, ...], str] = field(default_factory=dict)
     loads: list[Load] = field(default_factory=list)
     ingest_ids: set[str] = field(default_factory=set)
@@ -176,8 +177,7 @@ class ManifestState:
         for values, location in entry.get("partitions", []):
             self.partitions[tuple(values)] = location
         for item in entry.get("files", []):
-            f = decode_file(item)
-            self.files[f.uri] = f
+            self.files[item[0]] = item
         for ld in entry.get("loads", []):
             self.loads.append(
                 Load(ld["source"], ld["source_hash"], ld["ingest_id"], dt.datetime.fromisoformat(ld["loaded_at"]),
@@ -188,13 +188,14 @@ class ManifestState:
             self.ingest_ids.add(entry["id"])
 
     def _drop_files_of(self, values: tuple[str, ...]) -> None:
-        for uri in [u for u, f in self.files.items() if f.partition_values == values]:
+        wanted = list(values)
+        for uri in [u for u, item in self.files.items() if item[4] == wanted]:
             del self.files[uri]
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "partitions": [[list(v), loc] for v, loc in sorted(self.partitions.items())],
-            "files": [encode_file(f) for f in self.files.values()],
+            "files": list(self.files.values()),
             "loads": [_encode_load(ld) for ld in self.loads],
             "ingest_ids": sorted(self.ingest_ids),
         }
@@ -532,11 +533,17 @@ class GlueCatalog:
         self._manifest_cache[snap] = doc
         self.storage.delete_many([u for u in uris if u != snap])
 
-    def list_files(self, database: str, name: str) -> list[DataFile]:
+    def list_files(self, database: str, name: str,
+                   partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
+        """The table's recorded files, only those of ``partitions`` when given."""
         table = self.get_table(database, name)
         if table is None:
             return []
-        return sorted(self._state(table).files.values(), key=lambda f: f.uri)
+        items = self._state(table).files
+        if partitions is not None:
+            keep = {tuple(v) for v in partitions}
+            items = {u: item for u, item in items.items() if tuple(item[4]) in keep}
+        return [decode_file(items[u]) for u in sorted(items)]
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         if files:

@@ -221,3 +221,11 @@ def test_a_reader_whose_listing_went_stale_lists_again(glue_catalog, s3_lake, mo
     real = reader._entry_uris
     monkeypatch.setattr(reader, "_entry_uris", lambda table: next(listings, None) or real(table))
     assert reader.loaded_hashes("analytics", "events") == {"h1", "h2", "h3", "h4"}
+
+
+def test_file_statistics_can_be_asked_for_some_partitions_only(glue_catalog):
+    glue_catalog.commit_ingest(_commit("ing-1", [1, 2, 3]))
+    some = glue_catalog.list_files("analytics", "events", partitions=[("2024", "03", "02")])
+    assert [f.partition_values for f in some] == [("2024", "03", "02")]
+    assert glue_catalog.list_files("analytics", "events", partitions=[]) == []
+    assert len(glue_catalog.list_files("analytics", "events")) == 3
