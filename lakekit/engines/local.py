@@ -220,7 +220,7 @@ class LocalEngine:
                 )
                 branches.append(f"SELECT *, {consts} FROM read_parquet({_list(uris)}, union_by_name=true)")
             body = " UNION ALL BY NAME ".join(branches)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {body}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
 
     def _create_s3_view(self, con, view: str, plan: "ScanPlan", counters: list) -> None:
         import pyarrow.dataset as ds
@@ -250,7 +250,25 @@ class LocalEngine:
                 for k, v in zip(table.partition_keys, values)
             )
             branches.append(f"SELECT *{', ' + consts if consts else ''} FROM {_quote(name)}")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {' UNION ALL BY NAME '.join(branches)}")
+        body = " UNION ALL BY NAME ".join(branches)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
+
+
+def _with_absent_columns(body: str, plan: "ScanPlan") -> str:
+    """Add, as NULLs, catalog columns that none of the scan's files holds.
+
+    A column added by a later ingest is missing from older files; Athena reads it as
+    NULL there. DuckDB's ``union_by_name`` fills it in when at least one file has it;
+    when none does (the statistics say which columns each file holds), add it here.
+    """
+    if not plan.files or any(not f.row_groups for f in plan.files):
+        return body  # a file without row groups lists no columns: cannot tell
+    present = {name for f in plan.files for rg in f.row_groups for name in rg.columns}
+    absent = [c for c in plan.table.columns if c.name not in present]
+    if not absent:
+        return body
+    extra = ", ".join(f"CAST(NULL AS {duckdb_type(c.type)}) AS {_quote(c.name)}" for c in absent)
+    return f"SELECT *, {extra} FROM ({body})"
 
 
 def _list(uris) -> str:

@@ -101,3 +101,30 @@ def test_s3_warehouse_reads_through_pyarrow_and_counts_bytes(aws, tmp_path):
     # the footers read for the estimate are now in the catalog
     assert [f.uri for f in catalog.list_files("db", "t")] == ["s3://lake/wh/db/t/year=2024/part-0.parquet"]
     catalog.close()
+
+
+def test_column_added_later_reads_as_null_in_older_partitions(tmp_path):
+    """Schema evolution: a column only newer files hold is NULL for older partitions."""
+    from lakekit.parquet_stats import read_file_stats
+    from lakekit.storage import Storage
+
+    warehouse = str(tmp_path / "wh")
+    settings = resolve_settings(warehouse=warehouse, env={}, cwd=str(tmp_path))
+    catalog = LocalCatalog(settings.local_catalog_path())
+    location = os.path.join(warehouse, "db", "t")
+    catalog.create_or_update_table(Table("db", "t", location, [Column("n", "bigint"), Column("extra", "string")],
+                                         [Column("day", "string")]))
+    files = []
+    for day, table in (("01", pa.table({"n": pa.array([1, 2], pa.int64())})),
+                       ("02", pa.table({"n": pa.array([3], pa.int64()), "extra": ["new"]}))):
+        folder = os.path.join(location, f"day={day}")
+        os.makedirs(folder)
+        pq.write_table(table, os.path.join(folder, "f.parquet"))
+        files.append(read_file_stats(Storage(warehouse), os.path.join(folder, "f.parquet"), (day,)))
+    catalog.add_partitions("db", "t", [Partition((d,), os.path.join(location, f"day={d}")) for d in ("01", "02")])
+    catalog.put_files("db", "t", files)
+    catalog.close()
+    old = run_query("SELECT n, extra FROM db.t WHERE day = '01' ORDER BY n", settings=settings).table
+    assert old.to_pylist() == [{"n": 1, "extra": None}, {"n": 2, "extra": None}]
+    both = run_query("SELECT n, extra FROM db.t ORDER BY n", settings=settings).table
+    assert both.column("extra").to_pylist() == [None, None, "new"]
