@@ -25,10 +25,10 @@ FORMATS = ("table", "csv", "json", "parquet")
 @click.option("--max-cost", type=float, default=None, metavar="USD",
               help="Refuse (exit 3) a query whose estimated cost is over USD, before it runs.")
 @click.option("--price-per-tb", type=float, default=None, metavar="USD",
-              help="Price per TB scanned (1 TB = 2^40 bytes). [default 5.0]")
+              help="Price per TB scanned (1 TB = 2^40 bytes). [price_per_tb in lakekit.toml; default 5.0]")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="How to write the rows.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, metavar="PATH",
               help="Write the rows to PATH instead of stdout.")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS",
               help="Cancel the query when it runs longer than SECONDS.")
