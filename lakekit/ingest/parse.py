@@ -211,10 +211,29 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
         except _RowError:
             records = _csv_records(block) if csv else _records(block)
     out.records = len(records) + len(rejects)
+    if not csv:
+        records = _unframed_aside(records, block.source.name, out)
     if records:
         _Splitter(records, parser, block.source.name, out).run(0, len(records))
     _merge_pieces(out)
     return out
+
+
+def _unframed_aside(records: Sequence[tuple[int, bytes]], source: str, out: Parsed) -> list[tuple[int, bytes]]:
+    """Reject lines that cannot be a JSON object, without parsing them.
+
+    A truncated line (a crashed writer, a cut-off log) is the commonest bad record;
+    a byte check finds it for a fraction of what a parse attempt costs.
+    """
+    kept = []
+    for line, raw in records:
+        body = raw.strip()
+        if body[:1] == b"{" and body[-1:] == b"}":
+            kept.append((line, raw))
+        else:
+            what = "start with '{'" if body[:1] != b"{" else "end with '}' (truncated?)"
+            out.rejects.append(Reject(source, line, f"malformed JSON: the record does not {what}", raw))
+    return kept
 
 
 class _Splitter:

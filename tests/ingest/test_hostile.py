@@ -36,8 +36,10 @@ def _lines(*lines: str | bytes) -> bytes:
 
 
 CASES = {
-    "malformed json": (b'{"id": 3, "ts": "2024-03-07T10:00:00Z"', "Missing a comma"),
-    "not an object": (b"[1, 2, 3]", "changed from object to array"),
+    "malformed json": (b'{"id": 3, "ts": "2024-03-07T10:00:00Z"', "truncated"),
+    "malformed inside": (b'{"id": 3, "ts": "2024-03-07T10:00:00Z" "x": 1}', "Missing a comma"),
+    "not an object": (b"[1, 2, 3]", "does not start with"),
+    "array of objects": (b"[{}]", "does not start with"),
     "invalid utf-8": (b'{"id": 3, "ts": "2024-03-07T10:00:00Z", "name": "\xff\xfe"}', "invalid UTF-8"),
     "wrong type": (b'{"id": "three", "ts": "2024-03-07T10:00:00Z"}', "changed from number to string"),
     "missing timestamp": (b'{"id": 3, "name": "no ts"}', "timestamp column 'ts' is null"),
