@@ -18,6 +18,7 @@ Qualification and scoping come from :func:`sqlglot.optimizer.qualify.qualify` an
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -71,6 +72,11 @@ def parse_statements(sql: str) -> list[exp.Expression]:
     """
     if not sql or not sql.strip():
         raise UsageError("no SQL given: pass a statement or -f FILE")
+    sqlglot_log = logging.getLogger("sqlglot")
+    level = sqlglot_log.level
+    # sqlglot logs a warning for statements it keeps as opaque commands (SHOW, EXPLAIN):
+    # they parse fine and read no table, so the warning would only be noise on stderr.
+    sqlglot_log.setLevel(logging.ERROR)
     try:
         statements = sqlglot.parse(sql, read=DIALECT)
     except ParseError as ex:
@@ -79,6 +85,8 @@ def parse_statements(sql: str) -> list[exp.Expression]:
         raise UsageError(f"SQL syntax error: {_one_line(str(ex))} (check quotes and brackets)") from ex
     except SqlglotError as ex:  # pragma: no cover - other sqlglot failures
         raise UsageError(f"SQL syntax error: {_one_line(str(ex))}") from ex
+    finally:
+        sqlglot_log.setLevel(level)
     statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
     if not statements:
         raise UsageError("no SQL statement found: the text holds only comments or semicolons")

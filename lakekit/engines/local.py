@@ -125,8 +125,9 @@ class LocalEngine:
     ) -> EngineResult:
         """Run ``statement`` (qualified, with ``plans`` for its scans) on DuckDB."""
         if not isinstance(statement, exp.Query):
+            kind = str(statement.this) if isinstance(statement, exp.Command) else statement.key
             raise UsageError(
-                f"the local engine runs queries (SELECT, WITH, VALUES), not {statement.key.upper()}; "
+                f"the local engine runs queries (SELECT, WITH, VALUES), not {kind.upper()}; "
                 "use --engine athena for DDL and INSERT"
             )
         con = self._connection()
