@@ -94,11 +94,17 @@ class PartitionedWriter:
         self.expansion = 4.0
         self._seq = 0
         self.max_open_files = 512
+        #: columns whose first values were nearly all distinct (ids, free text):
+        #: a dictionary cannot shrink them, and building one costs about a quarter
+        #: of the write time before Parquet gives up on it.
+        self.no_dictionary: set[str] | None = None
 
     # -- input ---------------------------------------------------------------------------
     def add(self, table: pa.Table, keys: pa.Array | None) -> None:
         if table.num_rows == 0:
             return
+        if self.no_dictionary is None:
+            self.no_dictionary = _near_unique_columns(table)
         uniques = pc.unique(keys) if keys is not None else None
         if uniques is None or len(uniques) == 1:
             batch = _Batch(table.nbytes, 1)
@@ -164,7 +170,7 @@ class PartitionedWriter:
             schema,
             compression=self.compression,
             write_statistics=True,
-            use_dictionary=True,
+            use_dictionary=[n for n in schema.names if n not in (self.no_dictionary or ())],
             # Athena, Hive and Spark cannot read nanosecond timestamps.
             coerce_timestamps="us",
             allow_truncated_timestamps=True,
@@ -238,3 +244,15 @@ class PartitionedWriter:
     def partitions_touched(self) -> set[tuple[str, ...]]:
         keys = set(self.buffers) | set(self.open_files)
         return {self._partition_path(k)[0] for k in keys} | {s.partition for s in self.staged}
+
+
+def _near_unique_columns(table: pa.Table, sample: int = 20_000) -> set[str]:
+    """Columns more than half of whose values differ, judged on the first rows."""
+    head = table.slice(0, sample)
+    out = set()
+    for name in head.column_names:
+        col = head.column(name)
+        valid = len(col) - col.null_count
+        if valid >= 1000 and pc.count_distinct(col).as_py() > valid // 2:
+            out.add(name)
+    return out
