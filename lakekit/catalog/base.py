@@ -128,8 +128,10 @@ class Catalog(Protocol):
 
     def delete_partitions(self, database: str, name: str, values: Iterable[tuple[str, ...]]) -> None: ...
 
-    def list_files(self, database: str, name: str) -> list[DataFile]:
-        """Per-file statistics recorded for the table (empty when none are known)."""
+    def list_files(self, database: str, name: str,
+                   partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
+        """Per-file statistics recorded for the table (empty when none are known),
+        only those of ``partitions`` (tuples of partition values) when given."""
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         """Record (or replace, by URI) file statistics, e.g. after a crawl or footer read."""

@@ -247,12 +247,22 @@ class LocalCatalog:
                     (database, name, key),
                 )
 
-    def list_files(self, database: str, name: str) -> list[DataFile]:
-        rows = self._db.execute(
-            "SELECT uri, size, rows, footer_length, row_groups, partition_values FROM files"
-            " WHERE database = ? AND table_name = ? ORDER BY uri",
-            (database, name),
-        )
+    def list_files(self, database: str, name: str,
+                   partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
+        sql = ("SELECT uri, size, rows, footer_length, row_groups, partition_values FROM files"
+               " WHERE database = ? AND table_name = ?")
+        if partitions is None:
+            rows = list(self._db.execute(sql + " ORDER BY uri", (database, name)))
+        else:
+            # Only the wanted partitions' statistics are decoded: on a table of thousands
+            # of files, decoding them all would dominate an estimate.
+            keys = [json.dumps(list(v)) for v in partitions]
+            rows = []
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows.extend(self._db.execute(f"{sql} AND partition_values IN ({marks})", (database, name, *chunk)))
+            rows.sort(key=lambda r: r[0])
         return [
             DataFile(uri, size, nrows, footer, decode_row_groups(rgs), tuple(json.loads(pv)))
             for uri, size, nrows, footer, rgs, pv in rows
