@@ -206,7 +206,7 @@ def _qualify_copy(
             ),
             stars,
         )
-    except OptimizeError:
+    except (OptimizeError, AssertionError):  # sqlglot asserts on some valid SQL without a schema
         # e.g. an ambiguous column without a schema: qualify the tables, keep columns as written.
         copy = expression.copy()
         stars = _star_marks(copy)
