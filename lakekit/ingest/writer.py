@@ -9,6 +9,9 @@ Files are written under a staging prefix and only moved into the table at commit
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,7 +24,7 @@ from lakekit.catalog.base import DataFile
 from lakekit.ingest.schema import partition_values
 from lakekit.names import check_partition_value
 from lakekit.parquet_stats import stats_from_metadata
-from lakekit.storage import Storage, join
+from lakekit.storage import Storage, is_s3, join
 
 PARQUET_COMPRESSION = {"zstd": "zstd", "snappy": "snappy", "gzip": "gzip", "none": "none"}
 
@@ -38,6 +41,7 @@ class StagedFile:
 class _OpenFile:
     staging_uri: str
     final_uri: str
+    local_path: str | None  # the spool file, for an s3:// warehouse
     sink: pa.NativeFile
     writer: pq.ParquetWriter
     schema: pa.Schema
@@ -98,6 +102,10 @@ class PartitionedWriter:
         #: a dictionary cannot shrink them, and building one costs about a quarter
         #: of the write time before Parquet gives up on it.
         self.no_dictionary: set[str] | None = None
+        # Files bound for S3 are written to a local spool first and uploaded whole when
+        # closed: an open multipart upload holds a part in memory per file, which with
+        # many partitions open would break the memory budget.
+        self.spool = tempfile.mkdtemp(prefix="lakekit-spool-") if is_s3(staging_root) else None
 
     # -- input ---------------------------------------------------------------------------
     def add(self, table: pa.Table, keys: pa.Array | None) -> None:
@@ -164,7 +172,12 @@ class PartitionedWriter:
         rel_path = f"{rel}/{name}" if rel else name
         staging_uri = join(self.staging_root, *rel_path.split("/"))
         final_uri = join(self.table_location, *rel_path.split("/"))
-        sink = self.storage.open_output(staging_uri)
+        local_path = None
+        if self.spool:
+            local_path = os.path.join(self.spool, f"{self._seq:05d}.parquet")
+            sink = pa.OSFile(local_path, "wb")
+        else:
+            sink = self.storage.open_output(staging_uri)
         writer = pq.ParquetWriter(
             sink,
             schema,
@@ -176,7 +189,7 @@ class PartitionedWriter:
             allow_truncated_timestamps=True,
             store_schema=True,
         )
-        f = _OpenFile(staging_uri, final_uri, sink, writer, schema)
+        f = _OpenFile(staging_uri, final_uri, local_path, sink, writer, schema)
         self.open_files[key] = f
         return f
 
@@ -217,9 +230,12 @@ class PartitionedWriter:
         f.writer.close()
         f.sink.close()
         values, _ = self._partition_path(key)
-        with self.storage.open_random_access(f.staging_uri) as src:
+        written = f.local_path or f.staging_uri
+        with (pa.OSFile(written) if f.local_path else self.storage.open_random_access(written)) as src:
             size = src.size()
             meta = pq.read_metadata(src)
+        if f.local_path:
+            self.storage.move(f.local_path, f.staging_uri)  # upload, size-checked
         self.staged.append(StagedFile(f.staging_uri, f.final_uri, values, stats_from_metadata(f.final_uri, size, meta, values)))
 
     def close(self) -> list[StagedFile]:
@@ -228,7 +244,12 @@ class PartitionedWriter:
             self._flush(key)
         for key in list(self.open_files):
             self._close(key)
+        self._remove_spool()
         return self.staged
+
+    def _remove_spool(self) -> None:
+        if self.spool:
+            shutil.rmtree(self.spool, ignore_errors=True)
 
     def abort(self) -> None:
         for f in self.open_files.values():
@@ -239,6 +260,7 @@ class PartitionedWriter:
                 pass
         self.open_files.clear()
         self.buffers.clear()
+        self._remove_spool()
 
     @property
     def partitions_touched(self) -> set[tuple[str, ...]]:
