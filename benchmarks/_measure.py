@@ -12,9 +12,15 @@ each misses something the other sees:
   worker processes running at the same time, but can miss a short spike.
 
 ``peak_rss_bytes`` is the larger of the two, and is what the benchmarks report.
-Using ``wait4`` per child (rather than ``RUSAGE_CHILDREN`` deltas) matters: the
-``RUSAGE_CHILDREN`` maximum never goes down, so a small run after a big one would
-report the big one's peak.
+
+Two traps this avoids. ``RUSAGE_CHILDREN`` deltas: that maximum never goes down, so a
+small run after a big one would report the big one's peak; ``wait4`` gives each
+child's own. And Linux counts the memory a child had *before* ``exec`` (its copy of
+the parent's address space) in ``ru_maxrss``, so a child spawned by a benchmark
+that holds 600 MB reports at least 600 MB. The command is therefore started by a
+tiny launcher process (a fresh interpreter, a few MB) that forks, execs the command,
+``wait4``s for it and hands back its rusage and wall time; the launcher itself is
+left out of the sampled tree.
 
 >>> import sys
 >>> m = measure([sys.executable, "-c", "print('hi')"])
@@ -24,8 +30,10 @@ report the big one's peak.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sys
 import subprocess
 import tempfile
 import threading
@@ -36,6 +44,28 @@ from typing import Mapping, Sequence
 import psutil
 
 MIB = 1024 * 1024
+
+# Runs in a fresh interpreter: forks (from a small address space), execs the command,
+# waits for it, writes its rusage and wall time as JSON to the file in argv[1], and
+# exits with the command's exit code.
+_LAUNCHER = """
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as ex:
+        os.write(2, f"cannot run {argv[0]}: {ex}\\n".encode())
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(report, "w") as f:
+    json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}, f)
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF if os.waitstatus_to_exitcode(status) >= 0
+         else 128 - os.waitstatus_to_exitcode(status))
+"""
 
 
 @dataclass(frozen=True)
@@ -73,10 +103,11 @@ class Measurement:
         return f"exit {self.returncode}: {tail[-1] if tail else '(no stderr)'}"
 
 
-def _tree_rss(proc: psutil.Process) -> int:
+def _tree_rss(launcher: psutil.Process) -> int:
+    """RSS summed over the launcher's descendants (the command and whatever it started)."""
     total = 0
     try:
-        members = [proc, *proc.children(recursive=True)]
+        members = launcher.children(recursive=True)
     except psutil.Error:
         return 0
     for member in members:
@@ -112,11 +143,12 @@ def measure(
     >>> measure([sys.executable, "-c", "import sys; sys.exit(3)"]).returncode
     3
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as report:
         started = time.perf_counter()
         child = subprocess.Popen(
-            list(argv), stdout=out, stderr=err, env=dict(env) if env is not None else None,
-            cwd=cwd, start_new_session=True,
+            [sys.executable, "-S", "-c", _LAUNCHER, report.name, *argv], stdout=out, stderr=err,
+            env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
         )
         sampled_peak = 0
         done = threading.Event()
@@ -141,20 +173,24 @@ def measure(
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        # wait4 rather than Popen.wait: it hands back this child's own rusage.
-        _, status, usage = os.wait4(child.pid, 0)
+        child.wait()
         seconds = time.perf_counter() - started
         done.set()
         sampler.join()
-        child.returncode = os.waitstatus_to_exitcode(status)
+        try:
+            # The launcher's own figures: exact for the command, without its start-up.
+            usage = json.loads(open(report.name).read())
+            seconds, cpu, maxrss = usage["seconds"], usage["cpu"], usage["maxrss_kib"] * 1024  # Linux: KiB
+        except (OSError, ValueError, KeyError):
+            cpu, maxrss = 0.0, 0  # killed on timeout before it could report
         out.seek(0)
         err.seek(0)
         return Measurement(
             argv=tuple(argv),
             returncode=child.returncode,
             seconds=seconds,
-            cpu_seconds=usage.ru_utime + usage.ru_stime,
-            rusage_peak_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
+            cpu_seconds=cpu,
+            rusage_peak_bytes=maxrss,
             sampled_tree_peak_bytes=sampled_peak,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),

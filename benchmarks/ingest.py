@@ -529,26 +529,45 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _run_logged(label: str, repeat: int, fn, *fn_args) -> Run:
-    """Run ``fn`` ``repeat`` times; keep the run with the median wall time (the peak RSS
-    shown is still that run's own) and every repeat's seconds for the report."""
-    done: list[Run] = []
+@dataclass
+class Plan:
+    """One measurement to take: a label for the log and the function that runs it."""
+
+    label: str
+    fn: object
+    fn_args: tuple
+    done: list[Run] = field(default_factory=list)
+    finished: bool = False
+
+
+def run_interleaved(plans: list[Plan], repeat: int) -> list[Run]:
+    """Run every plan ``repeat`` times, round-robin (A B C A B C ...), so that load from
+    other work on the machine falls on all tools alike rather than on whichever ran
+    during a busy minute. Each plan reports its median-time run (with that run's own
+    peak RSS) and every repeat's seconds."""
     for i in range(repeat):
-        _log(f"running {label}{f' ({i + 1}/{repeat})' if repeat > 1 else ''} ...")
-        load = os.getloadavg()[0]
-        run = fn(*fn_args)
-        run.load_before = load
-        m = run.measurement
-        if m is not None:
-            _log(f"  {label}: {m.seconds:.1f}s, CPU {m.cpu_seconds:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, "
-                 f"load before {load:.2f}, {run.check}")
-        done.append(run)
-        if not run.ok:
-            break
-        if i + 1 < repeat and m.seconds > LONG_RUN_SECONDS:
-            run.notes.append(f"{run.tool} ({run.input}, {run.dataset.records:,}) took {m.seconds:.0f}s, "
-                             f"so it ran once, not {repeat} times")
-            break
+        for plan in plans:
+            if plan.finished:
+                continue
+            _log(f"running {plan.label}{f' ({i + 1}/{repeat})' if repeat > 1 else ''} ...")
+            load = os.getloadavg()[0]
+            run = plan.fn(*plan.fn_args)
+            run.load_before = load
+            m = run.measurement
+            if m is not None:
+                _log(f"  {plan.label}: {m.seconds:.1f}s, CPU {m.cpu_seconds:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, "
+                     f"load before {load:.2f}, {run.check}")
+            plan.done.append(run)
+            if not run.ok:
+                plan.finished = True
+            elif i + 1 < repeat and m.seconds > LONG_RUN_SECONDS:
+                run.notes.append(f"{run.tool} ({run.input}, {run.dataset.records:,}) took {m.seconds:.0f}s, "
+                                 f"so it ran once, not {repeat} times")
+                plan.finished = True
+    return [_median_run(plan.done) for plan in plans]
+
+
+def _median_run(done: list[Run]) -> Run:
     timed = sorted((r for r in done if r.ok), key=lambda r: r.measurement.seconds)
     chosen = timed[(len(timed) - 1) // 2] if timed else done[-1]
     chosen.repeats = [r.measurement.seconds for r in done if r.ok]
@@ -608,20 +627,22 @@ def main(argv: list[str] | None = None) -> int:
     clean = clean_sets[n]
 
     unavailable = "skipped (--skip-lakekit)" if args.skip_lakekit else lakekit_available()
-    runs: list[Run] = []
+    plans: list[Plan] = []
     if unavailable:
         _log(f"skipping lakekit: {unavailable}")
     else:
-        runs.append(_run_logged("lakekit, clean", args.repeat, run_lakekit, clean, "clean", args.workdir, args.timeout))
-        runs.append(_run_logged("lakekit, 1% bad", args.repeat, run_lakekit, bad_set, "1% bad", args.workdir, args.timeout))
-    runs.append(_run_logged("DuckDB COPY, clean", args.repeat, run_duckdb, clean, "clean", args.workdir, args.timeout))
-    runs.append(_run_logged("DuckDB COPY, 1% bad", args.repeat, run_duckdb, bad_set, "1% bad", args.workdir, args.timeout))
+        plans.append(Plan("lakekit, clean", run_lakekit, (clean, "clean", args.workdir, args.timeout)))
+        plans.append(Plan("lakekit, 1% bad", run_lakekit, (bad_set, "1% bad", args.workdir, args.timeout)))
+    plans.append(Plan("DuckDB COPY, clean", run_duckdb, (clean, "clean", args.workdir, args.timeout)))
+    plans.append(Plan("DuckDB COPY, 1% bad", run_duckdb, (bad_set, "1% bad", args.workdir, args.timeout)))
     if not args.skip_awswrangler:
-        runs.append(_run_logged("pandas + awswrangler, clean", args.repeat, run_awswrangler, clean, args.workdir, args.timeout))
-    scaling: list[Run] = []
+        plans.append(Plan("pandas + awswrangler, clean", run_awswrangler, (clean, args.workdir, args.timeout)))
+    n_main = len(plans)
     if not unavailable and not args.skip_scaling:
         for size in (small, large):
-            scaling.append(_run_logged(f"lakekit, {size:,} clean", args.repeat, run_lakekit, clean_sets[size], "clean", args.workdir, args.timeout))
+            plans.append(Plan(f"lakekit, {size:,} clean", run_lakekit, (clean_sets[size], "clean", args.workdir, args.timeout)))
+    measured = run_interleaved(plans, args.repeat)
+    runs, scaling = measured[:n_main], measured[n_main:]
     if unavailable:
         runs.insert(0, Run("lakekit", "clean", clean, check=f"not run: {unavailable}"))
 
