@@ -214,7 +214,9 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
     if not csv:
         records = _unframed_aside(records, block.source.name, out)
     if records:
-        _Splitter(records, parser, block.source.name, out).run(0, len(records))
+        splitter = _Splitter(records, parser, block.source.name, out)
+        splitter.run(0, len(records))
+        splitter.finish()
     _merge_pieces(out)
     return out
 
@@ -256,6 +258,10 @@ class _Splitter:
             self.offsets.append(self.offsets[-1] + len(raw) + 1)
         self.view = memoryview(b"\n".join(self.raws) + b"\n")
         self.window = self.SMALL
+        #: runs known good (they came before a bad record in a failed window), parsed
+        #: together at the end: one parse for all of them instead of one each
+        self.deferred: list[tuple[int, int]] = []
+        self.defer = True
 
     def _data(self, i: int, j: int):
         return self.view[self.offsets[i] : self.offsets[j] - 1]
@@ -274,7 +280,12 @@ class _Splitter:
                 if err.index is not None and 0 <= err.index < end - pos:
                     bad = pos + err.index
                     if bad > pos:
-                        self.run(pos, bad)
+                        # Until one piece has parsed, its types are not pinned yet: parse
+                        # now, so the earliest good records settle them, as in a clean block.
+                        if self.defer and self.out.tables:
+                            self.deferred.append((pos, bad))
+                        else:
+                            self.run(pos, bad)
                     self._reject(bad, err.message)
                     pos = bad + 1
                 elif end - pos == 1:
@@ -300,6 +311,24 @@ class _Splitter:
             self.parser.pin(table.schema)
             self.window = min(self.window * 2, self.LARGE)
             pos = end
+
+
+    def finish(self) -> None:
+        """Parse the deferred good runs, all in one call when they agree."""
+        runs, self.deferred, self.defer = self.deferred, [], False
+        if not runs:
+            return
+        total = sum(j - i for i, j in runs)
+        try:
+            table = self.parser(b"\n".join(self._data(i, j) for i, j in runs))
+        except _RowError:
+            table = None
+        if table is not None and table.num_rows == total:
+            self.out.tables.append(table)
+            self.out.line_numbers.append([line for i, j in runs for line in self.lines[i:j]])
+            return
+        for i, j in runs:  # they disagree (say, a new field typed two ways): one by one
+            self.run(i, j)
 
 
 def _merge_pieces(out: Parsed) -> None:
