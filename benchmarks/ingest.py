@@ -599,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lakekit-rev", metavar="REV",
                         help="benchmark this commit's lakekit (exported with git archive) instead of the working tree")
     parser.add_argument("--skip-lakekit", action="store_true", help="leave out every lakekit run")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the median is reported")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement, interleaved across tools; the median is reported")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out lakekit's runs at other sizes")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",
