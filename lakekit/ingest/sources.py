@@ -127,7 +127,9 @@ def file_hash(source: Source, storage) -> str:
             return f"etag:{etag}"
     sha = hashlib.sha256()
     with storage.open_input(source.uri) as f:
-        while chunk := f.read(8 << 20):
+        # Arrow buffers come from its own pool and go back promptly; 8 MiB Python
+        # bytes objects would grow the C heap by tens of MiB for the whole run.
+        while (chunk := f.read_buffer(4 << 20)).size:
             sha.update(chunk)
     return "sha256:" + sha.hexdigest()
 
