@@ -14,6 +14,7 @@ import collections
 import datetime as dt
 import json
 import os
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,7 @@ from lakekit.ingest import commit as commits
 from lakekit.ingest.parse import CsvParser, JsonParser, Reject, parse_block
 from lakekit.ingest.schema import TableSchema, check_declared_columns, conform
 from lakekit.ingest.sources import STDIN, Block, Source, expand_sources, file_hash, open_source, read_blocks
-from lakekit.ingest.writer import PartitionedWriter
+from lakekit.ingest.writer import PartitionedWriter, split_by_partition
 from lakekit.layout import COMPRESSIONS, Layout, load_layout, parse_partition_by, parse_size
 from lakekit.names import parse_table_name
 from lakekit.storage import Storage, join
@@ -169,6 +170,7 @@ class _Run:
     rejects: _Rejects
     block_size: int
     counts: dict[str, _SourceCounts] = field(default_factory=dict)
+    schema_lock: threading.Lock = field(default_factory=threading.Lock)
     progress: object = None
     task: object = None
 
@@ -484,11 +486,11 @@ def _read_source(run: _Run, pool, src: Source, stream, raw, bar, done_bytes: int
     counts = run.counts[src.name]
     # The first block is parsed and conformed alone: the schema it settles is the one
     # the blocks after it are parsed against, in parallel.
-    _consume(run, first, parse_block(first, make_parser(), is_csv), counts, first_block=True)
+    _consume(run, first, _prepare(run, first, make_parser(), is_csv, first_block=True), counts)
     pending: collections.deque = collections.deque()
     for block in blocks:
-        pending.append((block, pool.submit(parse_block, block, make_parser(), is_csv)))
-        if len(pending) >= 2:
+        pending.append((block, pool.submit(_prepare, run, block, make_parser(), is_csv)))
+        if len(pending) >= 3:  # parse threads keep busy while this one writes
             blk, fut = pending.popleft()
             _consume(run, blk, fut.result(), counts)
             _advance(bar, raw, done_bytes)
@@ -538,19 +540,38 @@ def _split_header(block: Block) -> tuple[list[str], Block]:
     return [n.strip() for n in names], Block(rest, block.first_line + 1, block.source)
 
 
-def _consume(run: _Run, block: Block, parsed, counts: _SourceCounts, first_block: bool = False) -> None:
-    """Conform a parsed block's pieces to the table schema and hand them to the writer."""
+@dataclass
+class _Prepared:
+    """A block parsed, conformed and sorted by partition, ready for the writer."""
+
+    parsed: object
+    pieces: list[tuple[object, list[int] | None, object]]  # (conformed, line numbers, split)
+
+
+def _prepare(run: _Run, block: Block, parser, is_csv: bool, first_block: bool = False) -> _Prepared:
+    """Everything a block needs before writing; runs on the parse threads."""
+    parsed = parse_block(block, parser, is_csv)
+    pieces = []
+    for piece, lines in zip(parsed.tables, parsed.line_numbers):
+        ts = run.schema.timestamp_column
+        if first_block and ts and piece.num_rows and ts not in piece.column_names and ts not in run.schema.columns:
+            raise InputError(
+                f"timestamp column {ts!r} is not in {block.source.name} "
+                f"(fields: {', '.join(piece.column_names[:12])}); pass --timestamp-column with one of them")
+        # Conforming may add columns to the shared schema: one thread at a time.
+        with run.schema_lock:
+            result = conform(piece, run.schema)
+        pieces.append((result, lines, split_by_partition(result.table, result.keys)))
+    return _Prepared(parsed, pieces)
+
+
+def _consume(run: _Run, block: Block, prepared: _Prepared, counts: _SourceCounts) -> None:
+    """Hand a prepared block to the writer and its rejects to the rejects file."""
+    parsed = prepared.parsed
     counts.read += parsed.records
     rejects: list[Reject] = list(parsed.rejects)
     records_cache: dict[int, bytes] | None = None
-    for piece, lines in zip(parsed.tables, parsed.line_numbers):
-        if first_block and run.schema.timestamp_column and piece.num_rows and \
-                run.schema.timestamp_column not in piece.column_names and \
-                run.schema.timestamp_column not in run.schema.columns:
-            raise InputError(
-                f"timestamp column {run.schema.timestamp_column!r} is not in {block.source.name} "
-                f"(fields: {', '.join(piece.column_names[:12])}); pass --timestamp-column with one of them")
-        result = conform(piece, run.schema)
+    for result, lines, split in prepared.pieces:
         if result.bad:
             if records_cache is None:
                 from lakekit.ingest.parse import _records
@@ -559,7 +580,7 @@ def _consume(run: _Run, block: Block, parsed, counts: _SourceCounts, first_block
             for index, message in result.bad:
                 line = lines[index] if lines is not None else _nth_record_line(block, index)
                 rejects.append(Reject(block.source.name, line, message, records_cache.get(line, b"")))
-        run.writer.add(result.table, result.keys)
+        run.writer.add_split(split)
         counts.written += result.table.num_rows
     rejects.sort(key=lambda r: r.line)
     counts.rejected += len(rejects)

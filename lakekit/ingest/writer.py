@@ -49,6 +49,37 @@ class _OpenFile:
 
 
 @dataclass
+class SplitBatch:
+    """Rows sorted by partition key, with the run of rows of each partition."""
+
+    table: pa.Table
+    runs: list[tuple[int, int, int]]  # (partition key, first row, row count)
+
+
+def split_by_partition(table: pa.Table, keys: pa.Array | None) -> SplitBatch:
+    """Sort a batch by partition with one take. Pure, so parse threads can run it.
+
+    >>> t = pa.table({"x": [1, 2, 3]})
+    >>> split_by_partition(t, pa.array([20240102, 20240101, 20240102])).runs
+    [(20240101, 0, 1), (20240102, 1, 2)]
+    """
+    if table.num_rows == 0:
+        return SplitBatch(table, [])
+    if keys is None:
+        return SplitBatch(table, [(0, 0, table.num_rows)])
+    uniques = pc.unique(keys)
+    if len(uniques) == 1:
+        return SplitBatch(table, [(uniques[0].as_py(), 0, table.num_rows)])
+    order = pc.sort_indices(keys)
+    table = table.take(order)
+    sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
+    bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(sorted_keys)]))
+    return SplitBatch(table, [(int(sorted_keys[s]), int(s), int(e - s)) for s, e in zip(starts, ends)])
+
+
+@dataclass
 class _Batch:
     """A sorted batch whose slices wait in partition buffers. Its memory is held until
     the last of its slices is written, so that is what the budget counts."""
@@ -109,29 +140,21 @@ class PartitionedWriter:
 
     # -- input ---------------------------------------------------------------------------
     def add(self, table: pa.Table, keys: pa.Array | None) -> None:
-        if table.num_rows == 0:
+        self.add_split(split_by_partition(table, keys))
+
+    def add_split(self, split: "SplitBatch") -> None:
+        """Buffer a batch already sorted by partition (see :func:`split_by_partition`)."""
+        if split.table.num_rows == 0:
             return
         if self.no_dictionary is None:
-            self.no_dictionary = _near_unique_columns(table)
-        uniques = pc.unique(keys) if keys is not None else None
-        if uniques is None or len(uniques) == 1:
-            batch = _Batch(table.nbytes, 1)
-            self.buffered_bytes += batch.nbytes
-            self._append(0 if uniques is None else uniques[0].as_py(), table, batch)
-        else:
-            # One take sorts the batch by partition; each partition gets a zero-copy
-            # slice. The slices share the sorted batch's memory, which is freed when
-            # the last of them is written.
-            order = pc.sort_indices(keys)
-            table = table.take(order)
-            sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
-            bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
-            starts = np.concatenate(([0], bounds))
-            ends = np.concatenate((bounds, [len(sorted_keys)]))
-            batch = _Batch(table.nbytes, len(starts))
-            self.buffered_bytes += batch.nbytes
-            for s, e in zip(starts, ends):
-                self._append(int(sorted_keys[s]), table.slice(int(s), int(e - s)), batch)
+            self.no_dictionary = _near_unique_columns(split.table)
+        # The slices share the sorted batch's memory, which is freed when the last of
+        # them is written: that is what the budget counts.
+        batch = _Batch(split.table.nbytes, len(split.runs))
+        self.buffered_bytes += batch.nbytes
+        for key, start, length in split.runs:
+            piece = split.table if length == split.table.num_rows else split.table.slice(start, length)
+            self._append(key, piece, batch)
         if self.buffered_bytes > self.memory_budget:
             self._relieve_memory()
 
