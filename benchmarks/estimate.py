@@ -21,7 +21,7 @@ For each query it reports:
 
 Usage::
 
-    .venv/bin/python benchmarks/estimate.py --out docs/perf-query-table.md
+    .venv/bin/python benchmarks/estimate.py --out report.md   # then copy the table into docs/performance.md
     .venv/bin/python benchmarks/estimate.py --partitions 200 --files-per-partition 2   # quick
 """
 

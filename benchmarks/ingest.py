@@ -17,7 +17,7 @@ whether its memory stays flat as the input grows.
 
 Usage::
 
-    .venv/bin/python benchmarks/ingest.py --records 2000000 --out docs/perf-ingest-table.md
+    .venv/bin/python benchmarks/ingest.py --records 2000000 --out report.md   # then copy the table into docs/performance.md
     .venv/bin/python benchmarks/ingest.py --quick --skip-awswrangler
 """
 

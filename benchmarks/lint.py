@@ -14,7 +14,7 @@ Targets (the lint issue): 1,000 queries < 5 s; 10,000 files < 10 s.
 
 Usage::
 
-    .venv/bin/python benchmarks/lint.py --out docs/perf-lint-results.md
+    .venv/bin/python benchmarks/lint.py --out report.md   # then copy the table into docs/performance.md
     .venv/bin/python benchmarks/lint.py --queries 200 --files 1000   # quick
 """
 
