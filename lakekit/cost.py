@@ -350,13 +350,9 @@ class ConstantEvaluator:
 
     def _connection(self):
         if self._con is None:
-            import duckdb
+            from lakekit.engines.local import duckdb_connect
 
-            con = duckdb.connect(":memory:")
-            con.execute("SET autoinstall_known_extensions=false")
-            con.execute("SET autoload_known_extensions=false")
-            con.execute("SET TimeZone='UTC'")
-            self._con = con
+            self._con = duckdb_connect()
         return self._con
 
     def close(self) -> None:

@@ -7,15 +7,9 @@ import sys
 import click
 
 from lakekit.cli import emit_json, json_option, lake_options, stderr_console
+from lakekit.units import human_bytes
 
 
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def _lean_allocator() -> None:
@@ -88,7 +82,7 @@ def ingest_command(sources, table, timestamp_column, partition_by, input_format,
     if result.records_read or not result.skipped_sources:
         lines.append(
             f"{result.table}: read {result.records_read:,} records, wrote {result.records_written:,} "
-            f"in {result.files_written} file(s) ({_human_bytes(result.bytes_written)}) across "
+            f"in {result.files_written} file(s) ({human_bytes(result.bytes_written)}) across "
             f"{result.partitions_written} partition(s), rejected {result.records_rejected:,} "
             f"in {result.seconds:.2f}s  [ingest {result.ingest_id}]"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lakekit.cli import emit_json, json_option, lake_options
-from lakekit.cli.ingest import _human_bytes
+from lakekit.units import human_bytes
 
 
 def _open(warehouse, catalog):
@@ -44,7 +44,7 @@ def tables_command(database, warehouse, catalog, as_json):
     out = RichTable("table", "partitions", "files", "rows", "size", "location", box=None, header_style="bold")
     for r in rows:
         out.add_row(r["table"], f"{r['partitions']:,}", f"{r['files']:,}", f"{r['rows']:,}",
-                    _human_bytes(r["bytes"]), r["location"])
+                    human_bytes(r["bytes"]), r["location"])
     console = Console(highlight=False)
     if rows:
         console.print(out)
@@ -80,7 +80,7 @@ def describe_command(table, show_partitions, warehouse, catalog, as_json):
 
     console = Console(highlight=False)
     console.print(f"[bold]{info['table']}[/bold]  {info['location']}")
-    console.print(f"{info['files']:,} files, {info['rows']:,} rows, {_human_bytes(info['bytes'])}, "
+    console.print(f"{info['files']:,} files, {info['rows']:,} rows, {human_bytes(info['bytes'])}, "
                   f"{info['partition_count']:,} partitions; parameters: "
                   + ", ".join(f"{k}={v}" for k, v in sorted(info["parameters"].items())))
     cols = RichTable("column", "type", "", box=None, header_style="bold")
@@ -93,7 +93,7 @@ def describe_command(table, show_partitions, warehouse, catalog, as_json):
     if parts:
         pt = RichTable("partition", "files", "rows", "size", box=None, header_style="bold")
         for p in parts:
-            pt.add_row(p["name"], f"{p['files']:,}", f"{p['rows']:,}", _human_bytes(p["bytes"]))
+            pt.add_row(p["name"], f"{p['files']:,}", f"{p['rows']:,}", human_bytes(p["bytes"]))
         console.print(pt)
         if len(parts) < info["partition_count"]:
             console.print(f"... {info['partition_count'] - len(parts):,} more (--partitions -1 lists all)")

@@ -70,6 +70,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+
+def duckdb_connect():
+    """An in-memory DuckDB connection set up the way lakekit always uses DuckDB."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    # Never fetch code from the network: everything lakekit needs is built in.
+    con.execute("SET autoinstall_known_extensions=false")
+    con.execute("SET autoload_known_extensions=false")
+    # Athena works in UTC; so must the local engine, whatever the laptop's zone.
+    con.execute("SET TimeZone='UTC'")
+    return con
+
 class LocalEngine:
     """DuckDB in-process. One connection per engine; closed by :meth:`close`."""
 
@@ -83,15 +96,7 @@ class LocalEngine:
 
     def _connection(self):
         if self._con is None:
-            import duckdb
-
-            con = duckdb.connect(":memory:")
-            # Never fetch code from the network: everything lakekit needs is built in.
-            con.execute("SET autoinstall_known_extensions=false")
-            con.execute("SET autoload_known_extensions=false")
-            # Athena works in UTC; so must the local engine, whatever the laptop's zone.
-            con.execute("SET TimeZone='UTC'")
-            self._con = con
+            self._con = duckdb_connect()
         return self._con
 
     def _profile_path(self) -> str:

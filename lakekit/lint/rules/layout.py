@@ -8,6 +8,8 @@ Storage findings sit at line 1, column 1 of the folder or table they are about.
 
 from __future__ import annotations
 
+from lakekit.units import human_bytes
+
 from collections import Counter
 from typing import ClassVar, Iterable
 
@@ -16,18 +18,6 @@ from lakekit.lint.rules.base import Rule
 from lakekit.lint.targets import ROW_FORMATS, LayoutFileFacts, TableFacts, hive_values
 from lakekit.lint.violation import Violation
 
-def human(size: float) -> str:
-    """Bytes as a short binary size.
-
-    >>> human(3 * 1024 * 1024), human(512)
-    ('3.0 MiB', '512 B')
-    """
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def _example(uris: list[str], count: int) -> str:
@@ -98,7 +88,7 @@ class NotPartitioned(LayoutRule):
         if size > options.not_partitioned_size:
             yield self.at_table(
                 facts,
-                f"{human(size)} in {len(facts.files)} files with no partitions: every query reads all of it",
+                f"{human_bytes(size)} in {len(facts.files)} files with no partitions: every query reads all of it",
                 "partition by date (lakekit ingest --timestamp-column ... --partition-by year,month,day)",
             )
 
@@ -237,7 +227,7 @@ class Uncompressed(LayoutRule):
         if plain:
             yield self.at_table(
                 facts,
-                f"{len(plain)} of {len(facts.files)} files are uncompressed ({human(sum(f.size for f in plain))})"
+                f"{len(plain)} of {len(facts.files)} files are uncompressed ({human_bytes(sum(f.size for f in plain))})"
                 f"{_example([plain[0].uri], 1)}",
                 "rewrite with zstd or snappy compression",
             )
@@ -289,7 +279,7 @@ class UnsplittableCompression(LayoutRule):
         if big:
             yield self.at_table(
                 facts,
-                f"{len(big)} {big[0].compression} text file(s) over {human(options.unsplittable_size)} cannot be "
+                f"{len(big)} {big[0].compression} text file(s) over {human_bytes(options.unsplittable_size)} cannot be "
                 f"split{_example([big[0].uri], 1)}: one worker reads each",
                 "convert to Parquet, or split into files under 128 MiB",
             )
@@ -329,8 +319,8 @@ class SmallFiles(LayoutRule):
         if facts.layout.target_file_size < options.small_file_size:
             yield self.at_key(
                 facts, "target_file_size",
-                f"target_file_size {human(facts.layout.target_file_size)} is under "
-                f"{human(options.small_file_size)}: many small files",
+                f"target_file_size {human_bytes(facts.layout.target_file_size)} is under "
+                f"{human_bytes(options.small_file_size)}: many small files",
                 "target_file_size: 128MiB",
             )
 
@@ -341,11 +331,11 @@ class SmallFiles(LayoutRule):
                 small.append((partition, files))
         if small:
             files = [f for _, fs in small for f in fs]
-            average = human(sum(f.size for f in files) / len(files))
+            average = human_bytes(sum(f.size for f in files) / len(files))
             where = f"{len(small)} partition(s) hold" if any(p for p, _ in small) else "the unpartitioned folder holds"
             yield self.at_table(
                 facts,
-                f"{where} {len(files)} files averaging {average} (under {human(options.small_file_size)})",
+                f"{where} {len(files)} files averaging {average} (under {human_bytes(options.small_file_size)})",
                 "compact into files near 128 MiB",
             )
 
@@ -397,8 +387,8 @@ class OverPartitioned(LayoutRule):
         elif count > options.many_partitions and average < options.small_partition_size:
             yield self.at_table(
                 facts,
-                f"{count} partitions averaging {human(average)} (over {options.many_partitions} partitions "
-                f"under {human(options.small_partition_size)})",
+                f"{count} partitions averaging {human_bytes(average)} (over {options.many_partitions} partitions "
+                f"under {human_bytes(options.small_partition_size)})",
                 "use a coarser partition grain (year,month) or partition projection",
             )
 
@@ -601,8 +591,8 @@ class SmallRowGroups(LayoutRule):
             average = sum(f.size / f.footer.row_groups for f in small) / len(small)
             yield self.at_table(
                 facts,
-                f"{len(small)} Parquet file(s) over {human(options.row_group_file_size)} have row groups averaging "
-                f"{human(average)} (under {human(options.small_row_group_size)}){_example([small[0].uri], 1)}",
+                f"{len(small)} Parquet file(s) over {human_bytes(options.row_group_file_size)} have row groups averaging "
+                f"{human_bytes(average)} (under {human_bytes(options.small_row_group_size)}){_example([small[0].uri], 1)}",
                 "rewrite with row groups of 64-128 MiB",
             )
 

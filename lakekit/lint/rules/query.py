@@ -8,6 +8,8 @@ shared SQL analysis (:mod:`lakekit.sql`), never a walker of their own.
 
 from __future__ import annotations
 
+from lakekit.units import human_bytes
+
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Iterator
 
@@ -505,8 +507,8 @@ class LargeTableOnRight(QueryRule):
                 if right is not None and known_left and right > max(known_left) and join.side != "RIGHT":
                     yield ctx.at(
                         self, join.this,
-                        f"{_qualified(join.this)} ({_human(right)}) is joined on the right of a smaller "
-                        f"table ({_human(max(known_left))}): the right side is built into memory",
+                        f"{_qualified(join.this)} ({human_bytes(right)}) is joined on the right of a smaller "
+                        f"table ({human_bytes(max(known_left))}): the right side is built into memory",
                         "put the larger table first (on the left) and the smaller one on the right",
                     )
                 left_sizes.append(right)
@@ -707,13 +709,6 @@ def _column_node(statement: exp.Expression, name: str, alias: str) -> exp.Column
     return fallback
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 QUERY_RULES: tuple[type[QueryRule], ...] = (
