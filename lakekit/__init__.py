@@ -17,11 +17,12 @@ from lakekit import errors
 from lakekit.catalog import open_catalog
 from lakekit.config import Settings, resolve_settings
 from lakekit.ingest import IngestResult, ingest
-from lakekit.lint import lint_layout, lint_query
+from lakekit.lint import LintResult, lint_layout, lint_query
 from lakekit.query import QueryResult, estimate, query
 
 __all__ = [
     "IngestResult",
+    "LintResult",
     "QueryResult",
     "Settings",
     "errors",
