@@ -318,7 +318,13 @@ def run_query(
         raise UsageError("--max-cost must not be negative")
     cat = open_catalog(s, boto3_session=boto3_session)
     try:
-        plan = plan_query(sql, catalog=cat, storage=Storage(s.warehouse, boto3_session), price_per_tb=price)
+        storage = Storage(s.warehouse, boto3_session)
+        # An ingest that committed but was killed before its files were all moved into
+        # place is finished first, so the query reads every file the catalog lists.
+        from lakekit.ingest.commit import recover
+
+        recover(storage, cat)
+        plan = plan_query(sql, catalog=cat, storage=storage, price_per_tb=price)
         check_budget(plan.estimate, max_cost)
         if on_estimate is not None:
             on_estimate(plan.estimate)

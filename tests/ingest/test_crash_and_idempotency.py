@@ -86,6 +86,15 @@ def test_kill_after_catalog_commit_is_finished_by_the_next_run(tmp_path, warehou
     assert sorted(read_back_pyarrow(os.path.join(warehouse, "c", "t"))["id"].to_pylist()) == list(range(150))
 
 
+def test_a_query_after_a_crash_past_the_commit_point_sees_every_row(tmp_path, warehouse):
+    src = _source(tmp_path)
+    _killed_ingest(tmp_path, warehouse, src, "committed")
+    table = lakekit.query("SELECT count(*) AS n FROM c.t", warehouse=warehouse)
+    assert table.column("n").to_pylist() == [150]
+    cols, parts, files, hashes, visible = _table_state(warehouse)
+    assert files == visible and len(files) == 3
+
+
 def test_reingest_is_skipped_unless_forced(tmp_path, warehouse):
     src = _source(tmp_path)
     first = lakekit.ingest(src, "c.t", timestamp_column="ts", warehouse=warehouse)
