@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
+
 import os
 import platform
 import random

@@ -30,7 +30,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-import sqlglot
+import sqlglot  # noqa: F401 - the doctests use it
 from sqlglot import exp
 
 from lakekit.catalog.base import DataFile, Partition, Table

@@ -19,7 +19,7 @@ from lakekit.config import Settings, resolve_settings
 from lakekit.cost import Estimate, ScanPlan, is_hidden_file, plan_scans
 from lakekit.engines import Engine, EngineResult, open_engine
 from lakekit.errors import BudgetExceeded, InputError, LakekitError, TableNotFound, UsageError
-from lakekit.sql import DIALECT, TableScan, catalog_schema, parse_statements, table_scans
+from lakekit.sql import TableScan, catalog_schema, parse_statements, table_scans
 from lakekit.storage import Storage
 
 if TYPE_CHECKING:  # pragma: no cover

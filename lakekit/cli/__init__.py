@@ -7,7 +7,6 @@ Library errors become one-line messages with the exit code SPEC gives their kind
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from typing import Any, Callable

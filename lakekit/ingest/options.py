@@ -1,0 +1,87 @@
+"""What an ingest was asked to do: flags and layout file merged, then checked against
+the table when it already exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lakekit.catalog.base import Table
+from lakekit.errors import UsageError
+from lakekit.ingest.schema import check_declared_columns
+from lakekit.layout import COMPRESSIONS, Layout, load_layout, parse_partition_by, parse_size
+from lakekit.names import parse_table_name
+
+DEFAULT_TARGET_FILE_SIZE = 128 << 20
+MODES = ("append", "overwrite-partitions")
+INPUT_FORMATS = ("auto", "jsonl", "csv")
+
+
+@dataclass
+class IngestOptions:
+    database: str
+    name: str
+    timestamp_column: str | None
+    partition_by: tuple[str, ...]
+    input_format: str
+    compression: str
+    target_file_size: int
+    mode: str
+    max_rejects: int | None
+    declared_columns: dict
+    projection: bool
+
+
+def resolve_options(table, layout, timestamp_column, partition_by, input_format, compression,
+                     target_file_size, mode, max_rejects, projection) -> IngestOptions:
+    lay: Layout | None = None
+    if layout is not None:
+        lay = layout if isinstance(layout, Layout) else load_layout(str(layout))
+        if lay.format != "parquet":
+            raise UsageError(f"{lay.path}: lakekit writes Parquet; set format: parquet")
+    table = table or (lay.table if lay else None)
+    if not table:
+        raise UsageError("no table given; pass --table DB.TABLE or --layout FILE")
+    database, name = parse_table_name(table)
+    ts = timestamp_column or (lay.timestamp_column if lay else None)
+    if partition_by is not None:
+        grains = parse_partition_by(partition_by)
+    elif lay is not None:
+        grains = lay.partition_by
+    else:
+        grains = ("year", "month", "day")
+    if not ts:
+        if partition_by is not None:
+            raise UsageError("--partition-by needs --timestamp-column: partition values come from the record's timestamp")
+        grains = ()
+    compression = (compression or (lay.compression if lay else "zstd")).lower()
+    if compression not in COMPRESSIONS:
+        raise UsageError(f"compression {compression!r} is not supported; use one of {', '.join(COMPRESSIONS)}")
+    if mode not in MODES:
+        raise UsageError(f"mode {mode!r} is unknown; use append or overwrite-partitions")
+    if input_format not in INPUT_FORMATS:
+        raise UsageError(f"input format {input_format!r} is unknown; use auto, jsonl or csv")
+    if max_rejects is not None and max_rejects < 0:
+        raise UsageError("--max-rejects must be 0 or more")
+    size = parse_size(target_file_size, "--target-file-size") if target_file_size is not None else (
+        lay.target_file_size if lay else DEFAULT_TARGET_FILE_SIZE)
+    return IngestOptions(
+        database, name, ts, grains, input_format, compression, size, mode, max_rejects,
+        check_declared_columns(lay.columns) if lay else {},
+        bool(projection if projection is not None else (lay.projection if lay else False)),
+    )
+
+
+def reconcile_with_existing(existing: Table, opts: IngestOptions) -> IngestOptions:
+    keys = tuple(c.name for c in existing.partition_keys)
+    ts = opts.timestamp_column or existing.timestamp_column
+    if opts.timestamp_column and existing.timestamp_column and opts.timestamp_column != existing.timestamp_column:
+        raise UsageError(f"table {existing.qualified_name} is partitioned by column {existing.timestamp_column!r}, "
+                         f"not {opts.timestamp_column!r}; use --timestamp-column {existing.timestamp_column}")
+    grains = opts.partition_by if opts.timestamp_column else keys
+    if keys != grains:
+        raise UsageError(f"table {existing.qualified_name} is partitioned by {','.join(keys) or 'nothing'}, "
+                         f"not {','.join(grains) or 'nothing'}; pass --partition-by {','.join(keys) or '...'} "
+                         "or ingest into a new table")
+    opts.timestamp_column = ts
+    opts.partition_by = keys
+    return opts
