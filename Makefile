@@ -29,9 +29,13 @@ demo: $(STAMP)
 	@if $(BIN)/lakekit query --help >/dev/null 2>&1; then \
 		$(BIN)/lakekit query -f queries/daily_revenue.sql --estimate-cost --warehouse demo/lake; fi
 
+# The benchmarks behind docs/performance.md (several minutes each).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[aws,dev,bench]"
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest.py --records 2000000 --repeat 3
+	$(BIN)/python benchmarks/estimate.py --runs 3
+	$(BIN)/python benchmarks/catalog.py --repeat 3
+	$(BIN)/python benchmarks/lint.py
 
 clean:
 	rm -rf $(VENV) demo lake .lakekit
