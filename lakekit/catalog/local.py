@@ -18,7 +18,6 @@ from lakekit.catalog.base import (
     ColumnChunk,
     DataFile,
     IngestCommit,
-    Load,
     Partition,
     RowGroup,
     Table,
@@ -284,14 +283,6 @@ class LocalCatalog:
             "SELECT source_hash FROM loads WHERE database = ? AND table_name = ?", (database, name)
         )
         return {r[0] for r in rows}
-
-    def loads(self, database: str, name: str) -> list[Load]:
-        rows = self._db.execute(
-            "SELECT source, source_hash, ingest_id, loaded_at, records_read, records_written, records_rejected"
-            " FROM loads WHERE database = ? AND table_name = ? ORDER BY loaded_at",
-            (database, name),
-        )
-        return [Load(s, h, i, dt.datetime.fromisoformat(t), r, w, j) for s, h, i, t, r, w, j in rows]
 
     def is_committed(self, ingest_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM ingests WHERE ingest_id = ?", (ingest_id,)).fetchone()

@@ -17,6 +17,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Sequence
 
+import pyarrow as pa
+
 from lakekit.catalog import open_catalog
 from lakekit.catalog.base import Column, IngestCommit, Load, Partition, Table
 from lakekit.config import Settings, resolve_settings
@@ -115,14 +117,13 @@ def ingest(
     storage = Storage(settings.warehouse, boto3_session)
     cat = open_catalog(settings, boto3_session)
     try:
-        return _ingest(sources, opts, settings, storage, cat, force, memory_budget, block_size, progress,
-                       boto3_session, started)
+        return _ingest(sources, opts, storage, cat, force, memory_budget, block_size, progress, started)
     finally:
         cat.close()
 
 
-def _ingest(sources, opts: IngestOptions, settings, storage: Storage, cat, force, memory_budget, block_size,
-            progress, boto3_session, started) -> IngestResult:
+def _ingest(sources, opts: IngestOptions, storage: Storage, cat, force, memory_budget, block_size,
+            progress, started) -> IngestResult:
     commits.recover(storage, cat)
     qualified = f"{opts.database}.{opts.name}"
     existing = cat.get_table(opts.database, opts.name)
@@ -135,17 +136,16 @@ def _ingest(sources, opts: IngestOptions, settings, storage: Storage, cat, force
     for col_name, col_type in opts.declared_columns.items():
         schema.columns.setdefault(col_name, col_type)
         if col_name == opts.timestamp_column:
-            schema.raw_timestamp_types.setdefault(col_name, __import__("pyarrow").string())
+            schema.raw_timestamp_types.setdefault(col_name, pa.string())
     schema.check_no_clash(schema.columns)
 
-    source_list = expand_sources([sources] if isinstance(sources, str) else list(sources),
-                                 lambda uri: Storage(uri, boto3_session))
+    source_list = expand_sources([sources] if isinstance(sources, str) else list(sources), storage)
     loaded = set() if force else cat.loaded_hashes(opts.database, opts.name)
     to_read: list[tuple[Source, str | None]] = []
     skipped: list[str] = []
     seen_hashes: set[str] = set()
     for src in source_list:
-        digest = None if src.uri == STDIN else file_hash(src, storage if src.uri.startswith("s3://") else Storage(os.path.dirname(src.uri) or "."))
+        digest = None if src.uri == STDIN else file_hash(src, storage)
         if digest is not None and (digest in loaded or digest in seen_hashes):
             skipped.append(src.name)
             continue

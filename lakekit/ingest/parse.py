@@ -145,7 +145,7 @@ class CsvParser:
         return table
 
 
-def _records(block: Block) -> list[tuple[int, bytes]]:
+def line_records(block: Block) -> list[tuple[int, bytes]]:
     """(line number, bytes) of each non-blank line; blank lines are not records."""
     out = []
     line = block.first_line
@@ -157,7 +157,7 @@ def _records(block: Block) -> list[tuple[int, bytes]]:
 
 
 def _csv_records(block: Block) -> list[tuple[int, bytes]]:
-    """Like :func:`_records`, joining lines while a quoted field is open."""
+    """Like :func:`line_records`, joining lines while a quoted field is open."""
     out = []
     line = block.first_line
     pending: list[bytes] = []
@@ -177,16 +177,17 @@ def _csv_records(block: Block) -> list[tuple[int, bytes]]:
     return out
 
 
-def _check_utf8(block: Block, records: list[tuple[int, bytes]] | None) -> tuple[list[tuple[int, bytes]] | None, list[Reject]]:
-    """Invalid UTF-8 lines become rejects. Decoding is fast, so clean blocks pay little."""
+def _check_utf8(block: Block, csv: bool) -> tuple[list[tuple[int, bytes]] | None, list[Reject]]:
+    """Invalid UTF-8 records become rejects; the others are returned split into records
+    (``None`` when the whole block is valid). Decoding is fast: clean blocks pay little."""
     if block.data.isascii():  # no allocation, and true for most machine-made data
-        return records, []
+        return None, []
     try:
         block.data.decode("utf-8")
-        return records, []
+        return None, []
     except UnicodeDecodeError:
         pass
-    records = records if records is not None else _records(block)
+    records = _csv_records(block) if csv else line_records(block)
     good, rejects = [], []
     for line, raw in records:
         try:
@@ -199,7 +200,7 @@ def _check_utf8(block: Block, records: list[tuple[int, bytes]] | None) -> tuple[
 
 def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = False) -> Parsed:
     """Parse one block; never raises for bad records, returns them as rejects."""
-    records, rejects = _check_utf8(block, None)
+    records, rejects = _check_utf8(block, csv)
     out = Parsed(rejects=rejects)
     if records is None:
         try:
@@ -209,7 +210,7 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
             out.records = table.num_rows
             return out
         except _RowError:
-            records = _csv_records(block) if csv else _records(block)
+            records = _csv_records(block) if csv else line_records(block)
     out.records = len(records) + len(rejects)
     if not csv:
         records = _unframed_aside(records, block.source.name, out)

@@ -12,9 +12,9 @@ from typing import Sequence
 
 from lakekit.errors import InputError, RejectLimitExceeded
 from lakekit.ingest.options import IngestOptions
-from lakekit.ingest.parse import CsvParser, JsonParser, Reject, parse_block
+from lakekit.ingest.parse import CsvParser, JsonParser, Reject, line_records, parse_block
 from lakekit.ingest.schema import TableSchema, conform
-from lakekit.ingest.sources import STDIN, Block, Source, open_source, read_blocks
+from lakekit.ingest.sources import STDIN, Block, PeekedStream, Source, open_source, read_blocks
 from lakekit.ingest.writer import PartitionedWriter, split_by_partition
 from lakekit.storage import Storage
 
@@ -139,7 +139,7 @@ def _read_source(run: Run, pool, src: Source, stream, raw, bar, done_bytes: int)
         return
     fmt = _detect_format(run, src, head)
     is_csv = fmt == "csv"
-    blocks = read_blocks(_Rewound(head, stream), src, run.block_size, csv=is_csv)
+    blocks = read_blocks(PeekedStream(head, stream), src, run.block_size, csv=is_csv)
     first = next(blocks, None)
     if first is None:
         return
@@ -178,19 +178,6 @@ def _advance(bar, raw, done_bytes: int) -> None:
     except Exception:  # noqa: BLE001 - progress is best effort
         return
     bar.update(bar.task_ids[0], completed=done_bytes + position)
-
-
-class _Rewound:
-    """Re-reads bytes already taken from a stream, then continues with the stream."""
-
-    def __init__(self, head: bytes, rest):
-        self.head, self.rest = head, rest
-
-    def read(self, n: int) -> bytes:
-        if self.head:
-            data, self.head = self.head[:n], self.head[n:]
-            return data
-        return self.rest.read(n)
 
 
 def _split_header(block: Block) -> tuple[list[str], Block]:
@@ -240,32 +227,19 @@ def _consume(run: Run, block: Block, prepared: _Prepared, counts: SourceCounts) 
     parsed = prepared.parsed
     counts.read += parsed.records
     rejects: list[Reject] = list(parsed.rejects)
-    records_cache: dict[int, bytes] | None = None
+    records: list[tuple[int, bytes]] | None = None  # split only when a row is rejected
     for result, lines, split in prepared.pieces:
         if result.bad:
-            if records_cache is None:
-                from lakekit.ingest.parse import _records
-
-                records_cache = dict(_records(block))
+            if records is None:
+                records = line_records(block)
+                raw_of = dict(records)
             for index, message in result.bad:
-                line = lines[index] if lines is not None else _nth_record_line(block, index)
-                rejects.append(Reject(block.source.name, line, message, records_cache.get(line, b"")))
+                # A piece parsed from the whole block has one row per non-blank line.
+                line = lines[index] if lines is not None else records[index][0]
+                rejects.append(Reject(block.source.name, line, message, raw_of.get(line, b"")))
         run.writer.add_split(split)
         counts.written += result.table.num_rows
     rejects.sort(key=lambda r: r.line)
     counts.rejected += len(rejects)
     run.rejects.write(rejects)
     run.check_reject_limit()
-
-
-def _nth_record_line(block: Block, index: int) -> int:
-    """Line number of the index-th non-blank line of a block (only on the reject path)."""
-    line = block.first_line
-    seen = -1
-    for raw in block.data.split(b"\n"):
-        if raw.strip():
-            seen += 1
-            if seen == index:
-                return line
-        line += 1
-    return line

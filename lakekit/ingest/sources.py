@@ -50,10 +50,10 @@ class Source:
         return None
 
 
-def expand_sources(args: list[str], storage_for) -> list[Source]:
+def expand_sources(args: list[str], storage) -> list[Source]:
     """Files, folders (every non-hidden file inside, recursively), globs, s3:// and '-'.
 
-    ``storage_for(uri)`` returns a :class:`lakekit.storage.Storage` able to list ``uri``.
+    ``storage`` (a :class:`lakekit.storage.Storage`) lists ``s3://`` sources.
     """
     if not args:
         raise UsageError("no SOURCE given; pass files, folders, globs, s3:// URIs or - for stdin")
@@ -62,7 +62,6 @@ def expand_sources(args: list[str], storage_for) -> list[Source]:
         if arg == STDIN:
             out.append(Source(STDIN, None))
         elif arg.startswith("s3://"):
-            storage = storage_for(arg)
             if arg.endswith("/") or storage.is_dir(arg):
                 found = sorted((e for e in storage.list_files(arg.rstrip("/")) if not _hidden(e.uri)), key=lambda e: e.uri)
                 out.extend(Source(e.uri, e.size) for e in found)
@@ -143,7 +142,7 @@ def open_source(source: Source, storage) -> tuple[object, HashingReader | None, 
         hasher = HashingReader(sys.stdin.buffer)
         head = hasher.read(4)
         codec = next((c for magic, c in _MAGIC.items() if head.startswith(magic)), None)
-        stream = _Prefixed(head, hasher)
+        stream = PeekedStream(head, hasher)
         if codec:
             return pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), codec), hasher, hasher
         return stream, hasher, hasher
@@ -156,8 +155,8 @@ def open_source(source: Source, storage) -> tuple[object, HashingReader | None, 
     return raw, None, raw
 
 
-class _Prefixed:
-    """A stream that first returns bytes already peeked from another."""
+class PeekedStream:
+    """A stream that first returns bytes already peeked from another, then the rest."""
 
     def __init__(self, head: bytes, rest):
         self.head = head

@@ -93,7 +93,6 @@ class _Buffer:
     tables: list[pa.Table] = field(default_factory=list)
     batches: list[_Batch] = field(default_factory=list)
     nbytes: int = 0
-    rows: int = 0
 
 
 class PartitionedWriter:
@@ -163,7 +162,6 @@ class PartitionedWriter:
         buf.tables.append(table)
         buf.batches.append(batch)
         buf.nbytes += table.nbytes
-        buf.rows += table.num_rows
         open_file = self.open_files.get(key)
         room = self.target_file_size - (open_file.bytes_written if open_file else 0)
         if buf.nbytes / self.expansion >= min(self.row_group_bytes, max(room, 64 << 10)):
@@ -284,11 +282,6 @@ class PartitionedWriter:
         self.open_files.clear()
         self.buffers.clear()
         self._remove_spool()
-
-    @property
-    def partitions_touched(self) -> set[tuple[str, ...]]:
-        keys = set(self.buffers) | set(self.open_files)
-        return {self._partition_path(k)[0] for k in keys} | {s.partition for s in self.staged}
 
 
 def _near_unique_columns(table: pa.Table, sample: int = 20_000) -> set[str]:

@@ -177,3 +177,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, warehouse, args, message
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_invalid_utf8_in_a_csv_block_keeps_quoted_line_breaks_whole(tmp_path, warehouse):
+    data = (b'id,ts,note\n1,2024-03-07T00:00:00Z,"first line\nsecond line"\n'
+            b'2,2024-03-07T00:00:00Z,"bad \xff byte"\n3,2024-03-07T00:00:00Z,plain\n')
+    result, rejects = _ingest_bytes(tmp_path, warehouse, data, name="in.csv")
+    assert (result.records_read, result.records_written, result.records_rejected) == (3, 2, 1)
+    assert rejects[0]["line"] == 4 and "invalid UTF-8" in rejects[0]["error"]
+    notes = {r["id"]: r["note"] for r in read_back_pyarrow(os.path.join(warehouse, "h", "t")).to_pylist()}
+    assert notes == {1: "first line\nsecond line", 3: "plain"}
