@@ -5,14 +5,7 @@ from __future__ import annotations
 import click
 
 from lakekit.cli import emit_json, json_option, lake_options, stderr_console
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
+from lakekit.units import human_bytes
 
 
 def _list(console, label: str, names: list[str], limit: int = 10) -> None:
@@ -70,7 +63,7 @@ def crawl_command(location: str, table: str, warehouse: str | None, catalog: str
     keys = ", ".join(result.partition_keys) or "none"
     console.print(
         f"registered {result.table} at {result.location}: {len(result.columns)} columns, "
-        f"partition keys {keys}, {result.partitions:,} partitions, {result.files:,} files, {_size(result.bytes)}"
+        f"partition keys {keys}, {result.partitions:,} partitions, {result.files:,} files, {human_bytes(result.bytes)}"
     )
     _list(console, "partitions added", d["partitions_added"])
     _list(console, "partitions removed", d["partitions_removed"])

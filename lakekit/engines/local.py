@@ -70,6 +70,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _partition_columns(table, values) -> str:
+    """``, CAST('2024' AS VARCHAR) AS "year", ...``: a partition's keys as constant columns."""
+    return "".join(
+        f", CAST({_literal(v)} AS {duckdb_type(k.type)}) AS {_quote(k.name)}"
+        for k, v in zip(table.partition_keys, values)
+    )
+
 
 def duckdb_connect():
     """An in-memory DuckDB connection set up the way lakekit always uses DuckDB."""
@@ -220,11 +227,8 @@ class LocalEngine:
                 groups.setdefault(tuple(f.partition_values), []).append(f.uri)
             branches = []
             for values, uris in groups.items():
-                consts = ", ".join(
-                    f"CAST({_literal(v)} AS {duckdb_type(k.type)}) AS {_quote(k.name)}"
-                    for k, v in zip(table.partition_keys, values)
-                )
-                branches.append(f"SELECT *, {consts} FROM read_parquet({_list(uris)}, union_by_name=true)")
+                branches.append(f"SELECT *{_partition_columns(table, values)} "
+                                f"FROM read_parquet({_list(uris)}, union_by_name=true)")
             body = " UNION ALL BY NAME ".join(branches)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
 
@@ -251,11 +255,7 @@ class LocalEngine:
         for i, (values, dataset) in enumerate(tables):
             name = f"{view}_arrow_{i}"
             con.register(name, dataset)
-            consts = ", ".join(
-                f"CAST({_literal(v)} AS {duckdb_type(k.type)}) AS {_quote(k.name)}"
-                for k, v in zip(table.partition_keys, values)
-            )
-            branches.append(f"SELECT *{', ' + consts if consts else ''} FROM {_quote(name)}")
+            branches.append(f"SELECT *{_partition_columns(table, values)} FROM {_quote(name)}")
         body = " UNION ALL BY NAME ".join(branches)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
 
