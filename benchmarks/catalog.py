@@ -49,6 +49,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from _baselines import awswrangler_ingest  # noqa: E402
 from _measure import measure  # noqa: E402
 
 PYTHON = sys.executable
@@ -142,17 +143,7 @@ def partitions_benchmark(server, n: int, rtt_ms: float, repeat: int) -> dict:
 
 # -- part 2: ingest to s3:// + Glue ---------------------------------------------------------
 def child_awswrangler(source: str, s3_path: str) -> None:
-    import awswrangler as wr
-    import pandas as pd
-
-    df = pd.read_json(source, lines=True)
-    ts = pd.to_datetime(df["ts"], utc=True)
-    df["ts"] = ts.dt.tz_localize(None)  # naive UTC, as Athena stores timestamps
-    df["year"] = ts.dt.strftime("%Y")
-    df["month"] = ts.dt.strftime("%m")
-    df["day"] = ts.dt.strftime("%d")
-    wr.s3.to_parquet(df, path=s3_path, dataset=True, partition_cols=["year", "month", "day"], compression="zstd",
-                     database="wr", table="events", mode="append")
+    awswrangler_ingest(source, s3_path, database="wr", table="events", mode="append")
 
 
 def _rows_in_s3(prefix: str) -> int:
