@@ -149,7 +149,7 @@ def child_awswrangler(source: str, s3_path: str) -> None:
 def _rows_in_s3(prefix: str) -> int:
     import pyarrow.dataset as ds
 
-    from lakekit.storage import s3_filesystem
+    from lakekit.aws import s3_filesystem
 
     fs = s3_filesystem()
     selector_root = prefix[len("s3://"):]
@@ -213,8 +213,7 @@ def crawl_benchmark(server, files: int) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from lakekit.catalog.crawl import crawl
-    from lakekit.catalog.sync import sync
+    from lakekit import crawl, sync
 
     server.reset()
     s3 = boto3.client("s3")

@@ -114,7 +114,7 @@ def build(warehouse: str, partitions: int, per_partition: int):
     """Write the files, register them in a local catalog; return [(day, [paths])]."""
     from lakekit.catalog import Column, Partition, Table
     from lakekit.catalog.local import LocalCatalog
-    from lakekit.parquet_stats import stats_from_metadata
+    from lakekit.parquet import stats_from_metadata
 
     rnd = random.Random(1)
     catalog = LocalCatalog(os.path.join(warehouse, "_lakekit", "catalog.db"))
@@ -247,7 +247,7 @@ def main() -> None:
 
     import lakekit
     from lakekit.config import resolve_settings
-    from lakekit.query import run_query
+    from lakekit import run_query
 
     work = tempfile.mkdtemp(prefix="lakekit-estimate-bench-")
     warehouse = os.path.join(work, "lake")

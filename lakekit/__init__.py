@@ -10,28 +10,42 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# The API functions share names with the modules that define them (lakekit.ingest is
-# a package and a function), so they are bound here eagerly: importing a submodule
-# later cannot then shadow the function with the module.
 from lakekit import errors
 from lakekit.catalog import open_catalog
 from lakekit.config import Settings, resolve_settings
-from lakekit.ingest import IngestResult, ingest
-from lakekit.lint import LintResult, lint_layout, lint_query
-from lakekit.query import QueryResult, estimate, query
+from lakekit.engines import QueryResult
+from lakekit.ingestion.run import IngestResult
+from lakekit.lake import (
+    Lake,
+    crawl,
+    estimate,
+    ingest,
+    lint_layout,
+    lint_query,
+    open_lake,
+    query,
+    run_query,
+    sync,
+)
+from lakekit.lint import LintResult
 
 __all__ = [
     "IngestResult",
+    "Lake",
     "LintResult",
     "QueryResult",
     "Settings",
+    "__version__",
+    "crawl",
     "errors",
     "estimate",
     "ingest",
     "lint_layout",
     "lint_query",
     "open_catalog",
+    "open_lake",
     "query",
     "resolve_settings",
-    "__version__",
+    "run_query",
+    "sync",
 ]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from lakekit import paths
 from lakekit.errors import UsageError
 
 #: setting name -> environment variable that overrides the config file.
@@ -50,14 +51,10 @@ class Settings:
 
     @property
     def is_s3(self) -> bool:
-        return self.warehouse.startswith("s3://")
+        return paths.is_s3(self.warehouse)
 
     def local_catalog_path(self) -> str:
-        if self.catalog_path:
-            return self.catalog_path
-        if self.is_s3:
-            return os.path.join(".lakekit", "catalog.db")
-        return os.path.join(self.warehouse, "_lakekit", "catalog.db")
+        return self.catalog_path or paths.local_catalog_path(self.warehouse)
 
 
 def load_config_file(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -80,28 +77,46 @@ def load_config_file(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
 
 def resolve_settings(
     *,
+    settings: Settings | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike | None = None,
     **flags: Any,
 ) -> Settings:
-    """Resolve settings; ``flags`` are command-line values, ``None`` meaning "not given"."""
-    env = os.environ if env is None else env
-    file_conf = load_config_file(cwd)
+    """The one settings merge: flag > ``LAKEKIT_*`` env > ``lakekit.toml`` > default.
+
+    ``flags`` are command-line (or keyword-argument) values, ``None`` meaning "not
+    given". ``settings``, when given, stands for everything below the flags (a
+    caller that resolved them already): the flags still override it.
+
+    >>> base = resolve_settings(warehouse="/tmp/a", env={}, cwd="/nonexistent")
+    >>> resolve_settings(settings=base, warehouse="/tmp/b").warehouse
+    '/tmp/b'
+    """
     known = {f.name for f in fields(Settings)}
     unknown = set(flags) - known
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
+    given = {name: value for name, value in flags.items() if value is not None}
+    if settings is not None:
+        if not given:
+            return settings
+        return _checked(replace(settings, **given))
+    env = os.environ if env is None else env
+    file_conf = load_config_file(cwd)
     values: dict[str, Any] = {}
     for name in known:
-        if flags.get(name) is not None:
-            values[name] = flags[name]
+        if name in given:
+            values[name] = given[name]
         elif name in ENV_VARS and env.get(ENV_VARS[name]):
             values[name] = env[ENV_VARS[name]]
         elif name in file_conf:
             values[name] = file_conf[name]
     if "lint" in values and not isinstance(values["lint"], Mapping):
         raise UsageError("[lint] in lakekit.toml must be a table")
-    settings = Settings(**values)
+    return _checked(Settings(**values))
+
+
+def _checked(settings: Settings) -> Settings:
     if settings.catalog not in CATALOG_KINDS:
         raise UsageError(f"unknown catalog {settings.catalog!r}; use one of {', '.join(CATALOG_KINDS)}")
     if settings.engine not in ENGINE_KINDS:

@@ -67,3 +67,13 @@ class QueryCancelled(EngineError):
 
 class QueryTimeout(EngineError):
     """The query did not finish within the allowed time and was cancelled."""
+
+
+def first_line(ex: BaseException) -> str:
+    """An exception's first non-empty line, for one-line messages (its type when empty).
+
+    >>> first_line(ValueError("bad value\\n  detail")), first_line(KeyError())
+    ('bad value', 'KeyError')
+    """
+    lines = [line.strip() for line in str(ex).splitlines() if line.strip()]
+    return lines[0] if lines else type(ex).__name__

@@ -14,9 +14,9 @@ from lakekit.catalog.base import (
     Partition,
     RowGroup,
     Table,
+    require_table,
 )
 from lakekit.config import Settings
-from lakekit.errors import TableNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
@@ -44,18 +44,5 @@ def open_catalog(settings: Settings, boto3_session: "boto3.Session | None" = Non
         return GlueCatalog(settings, boto3_session=boto3_session)
     from lakekit.catalog.local import LocalCatalog
 
-    return LocalCatalog(settings.local_catalog_path())
-
-
-def require_table(catalog: Catalog, database: str, name: str, where: str = "") -> Table:
-    """The table, or :class:`TableNotFound` naming the closest existing table."""
-    table = catalog.get_table(database, name)
-    if table is not None:
-        return table
-    import difflib
-
-    names = [t.qualified_name for t in catalog.list_tables()]
-    close = difflib.get_close_matches(f"{database}.{name}", names, n=1)
-    hint = f"; did you mean {close[0]}?" if close else "; `lakekit tables` lists the tables"
-    place = f" ({where})" if where else ""
-    raise TableNotFound(f"table {database}.{name} not found in catalog {catalog.name}{place}{hint}")
+    location = settings.warehouse if not (settings.catalog_path or settings.is_s3) else settings.local_catalog_path()
+    return LocalCatalog(settings.local_catalog_path(), location=location)

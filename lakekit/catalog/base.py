@@ -1,4 +1,11 @@
-"""The catalog's data model and the protocol every backend implements.
+"""The catalog's data model, the protocol every backend implements, and its codec.
+
+The protocol is a contract, not a list of names: ``tests/catalog/test_contract.py``
+runs the same cases on every backend. In each one a missing table raises
+:class:`~lakekit.errors.TableNotFound` from the methods that need the table
+(``get_table`` answers ``None`` and ``loaded_hashes`` an empty set instead: asking
+whether a table exists, or what it holds before its first ingest, is not an error),
+and an ingest commit is seen whole or not at all by every reader.
 
 The model follows the AWS Glue Data Catalog (databases, tables with columns,
 partition keys and parameters, partitions with values and locations) and adds what
@@ -9,42 +16,39 @@ statistics that make cost estimates exact without reading data.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+
+from lakekit.errors import TableNotFound
+from lakekit.parquet import ColumnChunk, DataFile, RowGroup
+
+__all__ = [
+    "Catalog",
+    "Column",
+    "ColumnChunk",
+    "DataFile",
+    "IngestCommit",
+    "Load",
+    "Partition",
+    "RowGroup",
+    "Table",
+    "decode_file",
+    "decode_load",
+    "decode_row_groups",
+    "encode_file",
+    "encode_load",
+    "encode_row_groups",
+    "require_table",
+    "table_not_found",
+]
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     type: str  # Athena type name: bigint, double, string, timestamp, boolean, date, ...
-
-
-@dataclass(frozen=True)
-class ColumnChunk:
-    """One column of one row group: what a columnar reader fetches for that column."""
-
-    compressed_size: int
-    min: Any = None  # JSON-friendly; decode with lakekit.parquet_stats.decode_stat
-    max: Any = None
-    null_count: int | None = None
-
-
-@dataclass(frozen=True)
-class RowGroup:
-    rows: int
-    columns: dict[str, ColumnChunk]
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """A Parquet file of a table, with the footer facts cost estimation needs."""
-
-    uri: str
-    size: int
-    rows: int
-    footer_length: int  # serialized Thrift footer; a reader fetches footer_length + 8 bytes
-    row_groups: tuple[RowGroup, ...]
-    partition_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,9 @@ class Catalog(Protocol):
     """What lakekit needs of a catalog. ``local`` (SQLite) and ``glue`` implement it."""
 
     name: str  # "local" or "glue", for messages
+    #: where the catalog is, for messages: the warehouse (or SQLite file) of a local
+    #: catalog, the region of Glue
+    location: str
 
     def list_databases(self) -> list[str]: ...
 
@@ -148,3 +155,69 @@ class Catalog(Protocol):
         """Apply one ingest's table, partition, file and load changes all or nothing."""
 
     def close(self) -> None: ...
+
+
+def table_not_found(catalog: Catalog, database: str, name: str) -> TableNotFound:
+    """The error for a missing table, naming the catalog and the closest existing table.
+
+    ``table analytics.evnts not found in catalog local (./lake); did you mean analytics.events?``
+    """
+    try:
+        names = [t.qualified_name for t in catalog.list_tables()]
+    except Exception:  # noqa: BLE001 - the hint is optional; the missing table is the error
+        names = []
+    close = difflib.get_close_matches(f"{database}.{name}", names, n=1)
+    hint = f"; did you mean {close[0]}?" if close else "; `lakekit tables` lists the tables"
+    where = getattr(catalog, "location", "")
+    place = f" ({where})" if where else ""
+    return TableNotFound(f"table {database}.{name} not found in catalog {catalog.name}{place}{hint}")
+
+
+def require_table(catalog: Catalog, database: str, name: str) -> Table:
+    """The table, or :class:`TableNotFound` naming the closest existing table."""
+    table = catalog.get_table(database, name)
+    if table is None:
+        raise table_not_found(catalog, database, name)
+    return table
+
+
+# -- the codec: how every backend stores file statistics and loads as JSON ------------------
+def encode_row_groups(row_groups: Sequence[RowGroup]) -> str:
+    return json.dumps(_row_groups_json(row_groups), separators=(",", ":"))
+
+
+def _row_groups_json(row_groups: Sequence[RowGroup]) -> list:
+    return [[rg.rows, {n: [c.compressed_size, c.min, c.max, c.null_count] for n, c in rg.columns.items()}]
+            for rg in row_groups]
+
+
+def decode_row_groups(text: str | list) -> tuple[RowGroup, ...]:
+    items = json.loads(text) if isinstance(text, str) else text
+    return tuple(RowGroup(rows, {n: ColumnChunk(*chunk) for n, chunk in cols.items()}) for rows, cols in items)
+
+
+def encode_file(f: DataFile) -> list:
+    """A file's statistics as one JSON array (the Glue manifest's form)."""
+    return [f.uri, f.size, f.rows, f.footer_length, list(f.partition_values), _row_groups_json(f.row_groups)]
+
+
+def decode_file(item: list) -> DataFile:
+    uri, size, rows, footer, values, rgs = item
+    return DataFile(uri, size, rows, footer, decode_row_groups(rgs), tuple(values))
+
+
+def encode_load(ld: Load) -> dict[str, Any]:
+    return {
+        "source": ld.source,
+        "source_hash": ld.source_hash,
+        "ingest_id": ld.ingest_id,
+        "loaded_at": ld.loaded_at.isoformat(),
+        "records_read": ld.records_read,
+        "records_written": ld.records_written,
+        "records_rejected": ld.records_rejected,
+    }
+
+
+def decode_load(ld: dict[str, Any]) -> Load:
+    return Load(ld["source"], ld["source_hash"], ld["ingest_id"], dt.datetime.fromisoformat(ld["loaded_at"]),
+                ld["records_read"], ld["records_written"], ld["records_rejected"])

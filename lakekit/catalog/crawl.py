@@ -16,32 +16,23 @@ never silently merged.
 from __future__ import annotations
 
 import os
-import posixpath
 import time
 import urllib.parse
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from lakekit.athena_types import athena_type
 from lakekit.catalog.base import Catalog, Column, DataFile, Partition, Table
-from lakekit.config import Settings, resolve_settings
-from lakekit.errors import InputError, LakekitError, StorageError, UsageError
+from lakekit.errors import InputError, LakekitError, StorageError, UsageError, first_line
 from lakekit.names import check_partition_value, parse_table_name
-from lakekit.parquet_stats import stats_from_metadata
-from lakekit.storage import Storage, is_s3
+from lakekit.parquet import read_footer as read_parquet_footer
+from lakekit.paths import has_hidden_part, is_s3, join, partition_path, relative_parts, split_hive_folder
+from lakekit.storage import Storage
 
-if TYPE_CHECKING:  # pragma: no cover
-    import boto3
-
-#: concurrent footer reads (each one ranged GET on S3, two for a footer over FOOTER_GUESS)
+#: concurrent footer reads (each one ranged GET on S3, two for a footer over
+#: :data:`lakekit.parquet.FOOTER_GUESS`)
 FOOTER_READERS = 16
-#: bytes fetched from a file's end in the hope they hold its whole footer
-FOOTER_GUESS = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -66,16 +57,6 @@ class LayoutScan:
         return {f.partition_values: f.partition_location for f in self.files}
 
 
-def _split(location: str, uri: str) -> list[str]:
-    base = location.rstrip("/")
-    rel = uri[len(base) + 1:] if uri.startswith(base + "/") else uri
-    return rel.replace(os.sep, "/").split("/") if not is_s3(uri) else rel.split("/")
-
-
-def _hidden(parts: Sequence[str]) -> bool:
-    return any(p.startswith(("_", ".")) for p in parts)
-
-
 def scan_paths(
     location: str,
     uris: Iterable[str | tuple[str, int]],
@@ -88,21 +69,20 @@ def scan_paths(
     """
     location = location.rstrip("/")
     scan = LayoutScan(location, tuple(partition_keys) if partition_keys is not None else None)
-    joiner = posixpath.join if is_s3(location) else os.path.join
     for item in sorted(uris, key=lambda u: u if isinstance(u, str) else u[0]):
         uri, size = (item, 0) if isinstance(item, str) else item
-        parts = _split(location, uri)
-        if _hidden(parts):
+        parts = relative_parts(location, uri)
+        if has_hidden_part(parts):
             continue
         folders = parts[:-1]
         keys, values = [], []
         problem = None
         for folder in folders:
-            key, eq, value = folder.partition("=")
-            if not eq or not key:
+            pair = split_hive_folder(folder)
+            if pair is None:
                 problem = f"folder {folder!r} is not key=value"
                 break
-            value = urllib.parse.unquote(value)  # Hive escapes special characters as %XX
+            key, value = pair[0], urllib.parse.unquote(pair[1])  # Hive escapes special characters as %XX
             try:
                 check_partition_value(key, value)
             except LakekitError as ex:
@@ -119,7 +99,7 @@ def scan_paths(
         if problem is not None:
             scan.ignored.append({"uri": uri, "reason": problem})
             continue
-        folder_uri = joiner(location, *folders) if folders else location
+        folder_uri = join(location, *folders) if folders else location
         scan.files.append(FoundFile(uri, size, tuple(values), folder_uri))
     if scan.partition_keys is None:
         scan.partition_keys = ()
@@ -157,27 +137,10 @@ class FileFooter:
 
 
 def read_footer(storage: Storage, found: FoundFile) -> FileFooter:
-    """One file's footer: statistics, schema (Athena types) and compression codec.
-
-    The file's last :data:`FOOTER_GUESS` bytes usually hold the whole footer (one
-    ranged GET on S3); a bigger footer takes a second read of exactly its length.
-    """
-    tail, size = storage.read_tail(found.uri, FOOTER_GUESS)
-    if len(tail) < 12 or tail[-4:] != b"PAR1":
-        raise InputError(f"{found.uri} is not a Parquet file (no PAR1 footer)")
-    needed = int.from_bytes(tail[-8:-4], "little") + 8
-    if needed > len(tail):
-        if needed > size:
-            raise InputError(f"{found.uri}: Parquet footer length {needed} exceeds the file size {size}")
-        tail, size = storage.read_tail(found.uri, needed)
-    meta = pq.read_metadata(pa.BufferReader(tail))
-    schema = meta.schema.to_arrow_schema()
-    columns = [(fld.name.lower(), athena_type(fld.type)) for fld in schema]
-    codec = "none"
-    if meta.num_row_groups and meta.num_columns:
-        codec = meta.row_group(0).column(0).compression.lower()
-        codec = "none" if codec == "uncompressed" else codec
-    return FileFooter(stats_from_metadata(found.uri, size, meta, found.partition_values), columns, codec)
+    """One file's footer (:func:`lakekit.parquet.read_footer`): statistics, schema
+    (Athena types) and compression codec."""
+    footer = read_parquet_footer(storage, found.uri)
+    return FileFooter(footer.data_file(found.partition_values), footer.athena_columns(), footer.codec())
 
 
 def read_footers(storage: Storage, files: Sequence[FoundFile]) -> tuple[list[FileFooter], list[dict[str, str]]]:
@@ -187,8 +150,7 @@ def read_footers(storage: Storage, files: Sequence[FoundFile]) -> tuple[list[Fil
         try:
             return read_footer(storage, found)
         except (StorageError, InputError, OSError, ValueError, UsageError) as ex:
-            first = str(ex).splitlines()[0] if str(ex) else type(ex).__name__
-            return {"uri": found.uri, "reason": f"not a readable Parquet file: {first}"}
+            return {"uri": found.uri, "reason": f"not a readable Parquet file: {first_line(ex)}"}
         except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds on garbage input
             return {"uri": found.uri, "reason": f"not a readable Parquet file: {type(ex).__name__}: {ex}"}
 
@@ -275,17 +237,7 @@ def partition_name(keys: Sequence[str], values: Sequence[str]) -> str:
     >>> partition_name(["year", "month"], ("2024", "03"))
     'year=2024/month=03'
     """
-    return "/".join(f"{k}={v}" for k, v in zip(keys, values))
-
-
-def _settings(settings: Settings | None, warehouse: str | None, catalog: str | None) -> Settings:
-    if settings is None:
-        return resolve_settings(warehouse=warehouse, catalog=catalog)
-    if warehouse or catalog:
-        from dataclasses import replace
-
-        return replace(settings, **{k: v for k, v in (("warehouse", warehouse), ("catalog", catalog)) if v})
-    return settings
+    return partition_path(keys, values)
 
 
 def _normalise_location(location: str) -> str:
@@ -298,16 +250,7 @@ def _normalise_location(location: str) -> str:
     return os.path.abspath(location)
 
 
-def crawl(
-    location: str,
-    table: str,
-    *,
-    warehouse: str | None = None,
-    catalog: str | None = None,
-    settings: Settings | None = None,
-    catalog_obj: Catalog | None = None,
-    boto3_session: "boto3.Session | None" = None,
-) -> CrawlResult:
+def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str) -> CrawlResult:
     """Register the Parquet layout under ``location`` as table ``DB.TABLE``.
 
     Partition keys come from the ``key=value`` folders (registered as strings, as
@@ -318,9 +261,8 @@ def crawl(
     Args:
         location: a local folder or ``s3://bucket/prefix``.
         table: ``DB.TABLE`` to register.
-        warehouse, catalog, settings: where the catalog is (as on the command line).
-        catalog_obj: an open catalog to use instead of opening one from settings.
-        boto3_session: the AWS session for S3 and Glue.
+        catalog: the catalog to register it in.
+        storage: the warehouse's storage (it reads ``s3://`` and local URIs alike).
 
     Returns:
         A :class:`CrawlResult`; ``schema_conflicts`` lists columns whose type differs
@@ -329,74 +271,66 @@ def crawl(
     Raises:
         InputError: nothing crawlable under the location, or partition folders disagree.
     """
-    from lakekit.catalog import open_catalog
-
     started = time.monotonic()
     database, name = parse_table_name(table)
-    settings = _settings(settings, warehouse, catalog)
     location = _normalise_location(location)
-    storage = Storage(settings.warehouse, boto3_session)
     if not is_s3(location) and not os.path.isdir(location):
         raise InputError(f"location {location} is not a folder; crawl a folder or an s3:// prefix")
-    cat = catalog_obj or open_catalog(settings, boto3_session)
-    try:
-        scan = scan_location(storage, location)
-        if not scan.files:
-            why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})" if scan.ignored else ""
-            raise InputError(f"no data files found under {location}{why}; is it the table's folder?")
-        if scan.ignored:
-            first = scan.ignored[0]
-            raise InputError(
-                f"{location} mixes layouts: {first['uri']}: {first['reason']} "
-                f"({len(scan.ignored)} such file(s)); crawl a folder whose files all sit under the same key=value folders"
-            )
-        footers, skipped = read_footers(storage, scan.files)
-        if not footers:
-            raise InputError(f"no readable Parquet files under {location}: {skipped[0]['reason']}")
-        columns, conflicts, missing = merge_schemas(footers)
-        keys = list(scan.partition_keys or ())
-        clashes = [c.name for c in columns if c.name in keys]
-        if clashes:
-            skipped_cols = ", ".join(clashes)
-            skipped.append({"uri": location, "reason": f"column(s) {skipped_cols} are also partition keys; the folder value is used"})
-            columns = [c for c in columns if c.name not in keys]
-        codecs = Counter(f.compression for f in footers)
-        existing = cat.get_table(database, name)
-        parameters = dict(existing.parameters) if existing else {}
-        parameters.update({"classification": "parquet", "compression": codecs.most_common(1)[0][0]})
-        tbl = Table(database, name, location, columns, [Column(k, "string") for k in keys], parameters)
-        cat.create_or_update_table(tbl)
-
-        readable = {f.stats.uri for f in footers}
-        found = {f.partition_values: f.partition_location for f in scan.files if f.uri in readable}
-        before = {p.values: p for p in cat.list_partitions(database, name)} if existing else {}
-        removed = sorted(set(before) - set(found)) if keys else []
-        added = sorted(set(found) - set(before)) if keys else []
-        if removed:
-            cat.delete_partitions(database, name, removed)
-        if keys:
-            changed = [Partition(v, loc) for v, loc in sorted(found.items())
-                       if v not in before or before[v].location.rstrip("/") != loc.rstrip("/")]
-            cat.add_partitions(database, name, changed)
-        stale = {f.uri for f in cat.list_files(database, name)} - readable if existing else set()
-        if stale:
-            cat.delete_files(database, name, sorted(stale))
-        cat.put_files(database, name, [f.stats for f in footers])
-        return CrawlResult(
-            table=f"{database}.{name}",
-            location=location,
-            columns=columns,
-            partition_keys=keys,
-            partitions=len(found) if keys else 0,
-            partitions_added=added,
-            partitions_removed=removed,
-            files=len(footers),
-            bytes=sum(f.stats.size for f in footers),
-            schema_conflicts=conflicts,
-            missing_columns=missing,
-            skipped=skipped,
-            seconds=time.monotonic() - started,
+    cat = catalog
+    scan = scan_location(storage, location)
+    if not scan.files:
+        why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})" if scan.ignored else ""
+        raise InputError(f"no data files found under {location}{why}; is it the table's folder?")
+    if scan.ignored:
+        first = scan.ignored[0]
+        raise InputError(
+            f"{location} mixes layouts: {first['uri']}: {first['reason']} "
+            f"({len(scan.ignored)} such file(s)); crawl a folder whose files all sit under the same key=value folders"
         )
-    finally:
-        if catalog_obj is None:
-            cat.close()
+    footers, skipped = read_footers(storage, scan.files)
+    if not footers:
+        raise InputError(f"no readable Parquet files under {location}: {skipped[0]['reason']}")
+    columns, conflicts, missing = merge_schemas(footers)
+    keys = list(scan.partition_keys or ())
+    clashes = [c.name for c in columns if c.name in keys]
+    if clashes:
+        skipped_cols = ", ".join(clashes)
+        skipped.append({"uri": location, "reason": f"column(s) {skipped_cols} are also partition keys; the folder value is used"})
+        columns = [c for c in columns if c.name not in keys]
+    codecs = Counter(f.compression for f in footers)
+    existing = cat.get_table(database, name)
+    parameters = dict(existing.parameters) if existing else {}
+    parameters.update({"classification": "parquet", "compression": codecs.most_common(1)[0][0]})
+    tbl = Table(database, name, location, columns, [Column(k, "string") for k in keys], parameters)
+    cat.create_or_update_table(tbl)
+
+    readable = {f.stats.uri for f in footers}
+    found = {f.partition_values: f.partition_location for f in scan.files if f.uri in readable}
+    before = {p.values: p for p in cat.list_partitions(database, name)} if existing else {}
+    removed = sorted(set(before) - set(found)) if keys else []
+    added = sorted(set(found) - set(before)) if keys else []
+    if removed:
+        cat.delete_partitions(database, name, removed)
+    if keys:
+        changed = [Partition(v, loc) for v, loc in sorted(found.items())
+                   if v not in before or before[v].location.rstrip("/") != loc.rstrip("/")]
+        cat.add_partitions(database, name, changed)
+    stale = {f.uri for f in cat.list_files(database, name)} - readable if existing else set()
+    if stale:
+        cat.delete_files(database, name, sorted(stale))
+    cat.put_files(database, name, [f.stats for f in footers])
+    return CrawlResult(
+        table=f"{database}.{name}",
+        location=location,
+        columns=columns,
+        partition_keys=keys,
+        partitions=len(found) if keys else 0,
+        partitions_added=added,
+        partitions_removed=removed,
+        files=len(footers),
+        bytes=sum(f.stats.size for f in footers),
+        schema_conflicts=conflicts,
+        missing_columns=missing,
+        skipped=skipped,
+        seconds=time.monotonic() - started,
+    )

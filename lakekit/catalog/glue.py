@@ -4,17 +4,8 @@ finds them, plus a manifest for what Glue cannot hold.
 Glue keeps databases, tables (Parquet SerDe, ``classification=parquet``, the
 compression, columns with Athena types, string partition keys) and partitions.
 It cannot keep lakekit's load history (which sources a table already holds) or the
-per-file Parquet statistics that make cost estimates exact. Those live in a
-*manifest*: small immutable JSON objects under the table's own location,
-
-    <table location>/_lakekit/manifest/<sequence>-<kind>-<id>.json
-
-which Athena never reads (it skips ``_``-prefixed paths). Each object records one
-change (an ingest's files, partitions and loads; a crawl's file statistics; removed
-files or partitions); the table's state is the fold of its objects in name order.
-Objects are written once and never changed, so writers never overwrite each other
-and a reader needs no lock; every so often a ``snapshot`` object folds the history
-and the objects before it are deleted.
+per-file Parquet statistics that make cost estimates exact. Those live in the table's
+manifest (:mod:`lakekit.catalog.manifest`).
 
 An ingest commits in this order (:meth:`GlueCatalog.commit_ingest`):
 
@@ -35,12 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
+from lakekit.aws import aws_client, aws_error_message
 from lakekit.catalog.base import (
     Column,
     DataFile,
@@ -48,12 +37,17 @@ from lakekit.catalog.base import (
     Load,
     Partition,
     Table,
+    decode_file,
+    encode_file,
+    encode_load,
+    table_not_found,
 )
-from lakekit.catalog.local import decode_row_groups, encode_row_groups
+from lakekit.catalog.manifest import Manifest
 from lakekit.catalog.projection import is_projected
 from lakekit.config import Settings
-from lakekit.errors import CatalogError, LakekitError, StorageError
-from lakekit.storage import Storage, aws_client, join
+from lakekit.errors import CatalogError, LakekitError
+from lakekit.paths import commit_marker_uri, journal_uri, manifest_uri, partition_location
+from lakekit.storage import Storage
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
@@ -68,10 +62,6 @@ UPDATE_BATCH = 100
 DELETE_BATCH = 25
 #: concurrent Glue requests when registering partitions.
 GLUE_CONCURRENCY = 16
-#: manifest objects after the last snapshot that trigger a new snapshot.
-SNAPSHOT_EVERY = 200
-
-MANIFEST_DIR = "_lakekit/manifest"
 
 
 def _now() -> str:
@@ -140,79 +130,6 @@ def table_from_glue(database: str, raw: dict[str, Any]) -> Table:
     )
 
 
-# -- the manifest -------------------------------------------------------------------------
-def encode_file(f: DataFile) -> list:
-    return [f.uri, f.size, f.rows, f.footer_length, list(f.partition_values), json.loads(encode_row_groups(f.row_groups))]
-
-
-def decode_file(item: list) -> DataFile:
-    uri, size, rows, footer, values, rgs = item
-    return DataFile(uri, size, rows, footer, decode_row_groups(json.dumps(rgs)), tuple(values))
-
-
-@dataclass
-class ManifestState:
-    """A table's lakekit state, folded from its manifest objects."""
-
-    #: uri -> the file's encoded statistics, decoded only when asked for
-    files: dict[str, list] = field(default_factory=dict)
-    partitions: dict[tuple[str, ...], str] = field(default_factory=dict)
-    loads: list[Load] = field(default_factory=list)
-    ingest_ids: set[str] = field(default_factory=set)
-
-    def apply(self, entry: dict[str, Any]) -> None:
-        if entry.get("kind") == "snapshot":
-            self.files.clear()
-            self.partitions.clear()
-            self.loads.clear()
-            self.ingest_ids.clear()
-        for values in entry.get("removed_partitions", []):
-            key = tuple(values)
-            self.partitions.pop(key, None)
-            self._drop_files_of(key)
-        for values in entry.get("replaced_partitions", []):
-            self._drop_files_of(tuple(values))
-        for uri in entry.get("deleted_uris", []):
-            self.files.pop(uri, None)
-        for values, location in entry.get("partitions", []):
-            self.partitions[tuple(values)] = location
-        for item in entry.get("files", []):
-            self.files[item[0]] = item
-        for ld in entry.get("loads", []):
-            self.loads.append(
-                Load(ld["source"], ld["source_hash"], ld["ingest_id"], dt.datetime.fromisoformat(ld["loaded_at"]),
-                     ld["records_read"], ld["records_written"], ld["records_rejected"])
-            )
-        self.ingest_ids.update(entry.get("ingest_ids", []))
-        if entry.get("kind") == "ingest":
-            self.ingest_ids.add(entry["id"])
-
-    def _drop_files_of(self, values: tuple[str, ...]) -> None:
-        wanted = list(values)
-        for uri in [u for u, item in self.files.items() if item[4] == wanted]:
-            del self.files[uri]
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "partitions": [[list(v), loc] for v, loc in sorted(self.partitions.items())],
-            "files": list(self.files.values()),
-            "loads": [_encode_load(ld) for ld in self.loads],
-            "ingest_ids": sorted(self.ingest_ids),
-        }
-
-
-def _encode_load(ld: Load) -> dict[str, Any]:
-    return {
-        "source": ld.source,
-        "source_hash": ld.source_hash,
-        "ingest_id": ld.ingest_id,
-        "loaded_at": ld.loaded_at.isoformat(),
-        "records_read": ld.records_read,
-        "records_written": ld.records_written,
-        "records_rejected": ld.records_rejected,
-    }
-
-
 class GlueCatalog:
     """The AWS Glue Data Catalog, with lakekit's manifest beside each table's data.
 
@@ -231,11 +148,17 @@ class GlueCatalog:
         self._session = boto3_session
         self._glue_client: Any = None
         self._storage: Storage | None = None
-        # manifest objects are immutable: a URI, once read, never needs reading again
-        self._manifest_cache: dict[str, dict[str, Any]] = {}
+        self._manifest: Manifest | None = None
 
     def __repr__(self) -> str:
         return f"GlueCatalog(warehouse={self.settings.warehouse!r})"
+
+    @property
+    def location(self) -> str:
+        """The region whose Glue Data Catalog this is, for messages."""
+        if self._glue_client is not None:
+            return self._glue_client.meta.region_name or "glue"
+        return self.settings.region or (self._session.region_name if self._session else None) or "default region"
 
     def close(self) -> None:
         pass
@@ -259,23 +182,27 @@ class GlueCatalog:
             self._storage = Storage(self.settings.warehouse, self._session)
         return self._storage
 
+    @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            self._manifest = Manifest(self.storage)
+        return self._manifest
+
+    def _write_entry(self, table: Table, kind: str, body: dict[str, Any], entry_id: str | None = None,
+                     uri: str | None = None) -> str:
+        return self.manifest.write_entry(table, kind, body, entry_id=entry_id, uri=uri)
+
+    def _state(self, table: Table):
+        return self.manifest.state(table)
+
     def _call(self, what: str, fn: Callable, **kwargs) -> Any:
         """One Glue call; AWS failures become a one-line CatalogError naming ``what``."""
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return fn(**kwargs)
-        except NoCredentialsError as ex:
-            raise CatalogError(
-                f"{what}: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-            ) from ex
-        except ClientError as ex:
-            err = ex.response.get("Error", {})
-            code = err.get("Code", "error")
-            hint = "; docs/aws.md lists the IAM permissions lakekit needs" if "AccessDenied" in code else ""
-            raise CatalogError(f"{what}: Glue said {code}: {err.get('Message', '')}{hint}") from ex
-        except BotoCoreError as ex:
-            raise CatalogError(f"{what}: {ex}") from ex
+        except (ClientError, BotoCoreError) as ex:
+            raise CatalogError(f"{what}: {aws_error_message(ex, 'Glue')}") from ex
 
     @staticmethod
     def _code(ex: BaseException) -> str:
@@ -353,13 +280,13 @@ class GlueCatalog:
             return
         self._call(f"cannot drop Glue table {database}.{name}", self.glue.delete_table,
                    DatabaseName=database, Name=name)
-        self.storage.delete_dir(join(table.location, MANIFEST_DIR))
+        self.storage.delete_dir(manifest_uri(table.location))
 
     # -- partitions ----------------------------------------------------------------------
     def _require(self, database: str, name: str) -> Table:
         table = self.get_table(database, name)
         if table is None:
-            raise CatalogError(f"table {database}.{name} not found in the Glue catalog; ingest or crawl it first")
+            raise table_not_found(self, database, name)
         return table
 
     def list_partitions(self, database: str, name: str) -> list[Partition]:
@@ -459,87 +386,10 @@ class GlueCatalog:
         self._write_entry(table, "remove", {"removed_partitions": [list(v) for v in values]})
 
     # -- files and loads (the manifest) -----------------------------------------------------
-    def _manifest_prefix(self, table: Table) -> str:
-        return join(table.location, MANIFEST_DIR)
-
-    def _entry_uris(self, table: Table) -> list[str]:
-        uris = sorted(e.uri for e in self.storage.list_files(self._manifest_prefix(table)) if e.uri.endswith(".json"))
-        # start from the newest snapshot: everything before it is folded into it
-        for i in range(len(uris) - 1, -1, -1):
-            if uris[i].endswith("-snapshot.json"):
-                return uris[i:]
-        return uris
-
-    def _read_entry(self, uri: str) -> dict[str, Any]:
-        cached = self._manifest_cache.get(uri)
-        if cached is None:
-            try:
-                cached = json.loads(self.storage.read_bytes(uri))
-            except ValueError as ex:
-                raise CatalogError(f"manifest object {uri} is not valid JSON ({ex}); remove it or restore it") from ex
-            self._manifest_cache[uri] = cached
-        return cached
-
-    def _state(self, table: Table, attempts: int = 3) -> ManifestState:
-        uris = self._entry_uris(table)
-        missing = [u for u in uris if u not in self._manifest_cache]
-        try:
-            if len(missing) > 1:
-                with ThreadPoolExecutor(max_workers=min(GLUE_CONCURRENCY, len(missing))) as pool:
-                    list(pool.map(self._read_entry, missing))
-            entries = [self._read_entry(uri) for uri in uris]
-        except StorageError:
-            if attempts <= 1 or all(self.storage.exists(u) for u in missing):
-                raise
-            # another process folded these objects into a snapshot and deleted them
-            # between our listing and our reads: list again
-            return self._state(table, attempts - 1)
-        state = ManifestState()
-        for entry in entries:
-            state.apply(entry)
-        return state
-
-    def _entry_uri(self, table: Table, kind: str, entry_id: str) -> str:
-        seq = f"{time.time_ns():020d}"
-        return join(self._manifest_prefix(table), f"{seq}-{kind}-{entry_id}.json")
-
-    def _write_entry(self, table: Table, kind: str, body: dict[str, Any], entry_id: str | None = None,
-                     uri: str | None = None) -> str:
-        entry_id = entry_id or uuid.uuid4().hex[:12]
-        uri = uri or self._entry_uri(table, kind, entry_id)
-        doc = {"version": 1, "kind": kind, "id": entry_id, "table": table.qualified_name, "written_at": _now(), **body}
-        self.storage.write_bytes(uri, json.dumps(doc, separators=(",", ":")).encode())
-        self._manifest_cache[uri] = doc
-        try:
-            self._maybe_snapshot(table)
-        except LakekitError:
-            pass  # folding the history is an optimisation; the entry itself is written
-        return uri
-
-    def _maybe_snapshot(self, table: Table) -> None:
-        """Fold a long history into one object, then delete what it folded."""
-        uris = self._entry_uris(table)
-        if len(uris) < SNAPSHOT_EVERY:
-            return
-        state = ManifestState()
-        for uri in uris:
-            state.apply(self._read_entry(uri))
-        last_seq = uris[-1].rsplit("/", 1)[1].split("-", 1)[0]
-        # sorts right after the last object it folds, before anything written later
-        snap = join(self._manifest_prefix(table), f"{last_seq}-~-snapshot.json")
-        doc = {"version": 1, "kind": "snapshot", "id": "snapshot", "table": table.qualified_name,
-               "written_at": _now(), **state.snapshot()}
-        self.storage.write_bytes(snap, json.dumps(doc, separators=(",", ":")).encode())
-        self._manifest_cache[snap] = doc
-        self.storage.delete_many([u for u in uris if u != snap])
-
     def list_files(self, database: str, name: str,
                    partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
         """The table's recorded files, only those of ``partitions`` when given."""
-        table = self.get_table(database, name)
-        if table is None:
-            return []
-        items = self._state(table).files
+        items = self._state(self._require(database, name)).files
         if partitions is not None:
             keep = {tuple(v) for v in partitions}
             items = {u: item for u, item in items.items() if tuple(item[4]) in keep}
@@ -561,12 +411,11 @@ class GlueCatalog:
         return {ld.source_hash for ld in self._state(table).loads}
 
     def loads(self, database: str, name: str) -> list[Load]:
-        table = self.get_table(database, name)
-        return [] if table is None else self._state(table).loads
+        return self._state(self._require(database, name)).loads
 
     # -- ingest commits ----------------------------------------------------------------------
     def _marker(self, ingest_id: str) -> str:
-        return self.storage.uri("_lakekit", "commits", f"{ingest_id}.json")
+        return commit_marker_uri(self.storage.root, ingest_id)
 
     def is_committed(self, ingest_id: str) -> bool:
         if self.storage.exists(self._marker(ingest_id)):
@@ -574,7 +423,7 @@ class GlueCatalog:
         # The marker is written just after the commit point. A crash between the two
         # leaves the ingest's journal (removed only once its moves are done), which
         # names the table whose manifest holds the answer.
-        journal = self.storage.uri("_lakekit", "journal", f"{ingest_id}.json")
+        journal = journal_uri(self.storage.root, ingest_id)
         try:
             qualified = json.loads(self.storage.read_bytes(journal)).get("table", "")
         except (LakekitError, ValueError, AttributeError):
@@ -584,7 +433,7 @@ class GlueCatalog:
         if table is None:
             return False
         suffix = f"-ingest-{ingest_id}.json"
-        if any(e.uri.endswith(suffix) for e in self.storage.list_files(self._manifest_prefix(table))):
+        if any(e.uri.endswith(suffix) for e in self.storage.list_files(self.manifest.prefix(table))):
             return True
         return ingest_id in self._state(table).ingest_ids  # folded into a snapshot
 
@@ -602,15 +451,15 @@ class GlueCatalog:
                 # projected tables register no partitions; the manifest still
                 # records which ones hold files, for estimates and sync
                 keys = [c.name for c in table.partition_keys]
-                partitions = [Partition(v, join(table.location, *[f"{k}={x}" for k, x in zip(keys, v)]))
+                partitions = [Partition(v, partition_location(table.location, keys, v))
                               for v in sorted({f.partition_values for f in commit.files})]
             body = {
                 "partitions": [[list(p.values), p.location] for p in partitions],
                 "replaced_partitions": [list(v) for v in commit.replaced_partitions],
                 "files": [encode_file(f) for f in commit.files],
-                "loads": [_encode_load(ld) for ld in commit.loads],
+                "loads": [encode_load(ld) for ld in commit.loads],
             }
-            entry = self._entry_uri(table, "ingest", commit.ingest_id)
+            entry = self.manifest.entry_uri(table, "ingest", commit.ingest_id)
             self._write_entry(table, "ingest", body, entry_id=commit.ingest_id, uri=entry)  # the commit point
         except BaseException:
             if entry is not None:
@@ -619,7 +468,7 @@ class GlueCatalog:
                     self.storage.delete(entry)
                 except LakekitError:
                     pass
-                self._manifest_cache.pop(entry, None)
+                self.manifest.forget(entry)
             self._roll_back(table, previous, created_table, created_partitions)
             raise
         try:

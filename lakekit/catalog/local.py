@@ -15,12 +15,13 @@ from typing import Iterable, Sequence
 
 from lakekit.catalog.base import (
     Column,
-    ColumnChunk,
     DataFile,
     IngestCommit,
     Partition,
-    RowGroup,
     Table,
+    decode_row_groups,
+    encode_row_groups,
+    table_not_found,
 )
 from lakekit.errors import CatalogError
 
@@ -84,19 +85,6 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def encode_row_groups(row_groups: Sequence[RowGroup]) -> str:
-    return json.dumps(
-        [[rg.rows, {n: [c.compressed_size, c.min, c.max, c.null_count] for n, c in rg.columns.items()}] for rg in row_groups],
-        separators=(",", ":"),
-    )
-
-
-def decode_row_groups(text: str) -> tuple[RowGroup, ...]:
-    return tuple(
-        RowGroup(rows, {n: ColumnChunk(*chunk) for n, chunk in cols.items()}) for rows, cols in json.loads(text)
-    )
-
-
 class LocalCatalog:
     """The SQLite catalog.
 
@@ -109,8 +97,10 @@ class LocalCatalog:
 
     name = "local"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, location: str | None = None):
         self.path = path
+        #: what messages call this catalog: the warehouse it belongs to, else its file
+        self.location = location or path
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
@@ -191,6 +181,11 @@ class LocalCatalog:
             ],
         )
 
+    def _require(self, database: str, name: str) -> None:
+        row = self._db.execute("SELECT 1 FROM tables WHERE database = ? AND name = ?", (database, name)).fetchone()
+        if row is None:
+            raise table_not_found(self, database, name)
+
     # -- Catalog protocol ----------------------------------------------------------------
     def list_databases(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM databases ORDER BY name")]
@@ -222,6 +217,7 @@ class LocalCatalog:
                 self._db.execute(f"DELETE FROM {tbl} WHERE database = ? AND {column} = ?", (database, name))
 
     def list_partitions(self, database: str, name: str) -> list[Partition]:
+        self._require(database, name)
         rows = self._db.execute(
             "SELECT partition_values, location FROM partitions WHERE database = ? AND table_name = ?"
             " ORDER BY partition_values",
@@ -230,10 +226,12 @@ class LocalCatalog:
         return [Partition(tuple(json.loads(v)), loc) for v, loc in rows]
 
     def add_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> None:
+        self._require(database, name)
         with self._tx():
             self._put_partitions(database, name, partitions)
 
     def delete_partitions(self, database: str, name: str, values: Iterable[tuple[str, ...]]) -> None:
+        self._require(database, name)
         with self._tx():
             for v in values:
                 key = json.dumps(list(v))
@@ -248,6 +246,7 @@ class LocalCatalog:
 
     def list_files(self, database: str, name: str,
                    partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
+        self._require(database, name)
         sql = ("SELECT uri, size, rows, footer_length, row_groups, partition_values FROM files"
                " WHERE database = ? AND table_name = ?")
         if partitions is None:
@@ -268,10 +267,12 @@ class LocalCatalog:
         ]
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
+        self._require(database, name)
         with self._tx():
             self._put_files(database, name, files, None)
 
     def delete_files(self, database: str, name: str, uris: Iterable[str]) -> None:
+        self._require(database, name)
         with self._tx():
             self._db.executemany(
                 "DELETE FROM files WHERE database = ? AND table_name = ? AND uri = ?",

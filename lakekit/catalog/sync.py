@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lakekit.catalog.base import Catalog, Partition
-from lakekit.catalog.crawl import _settings, partition_name, read_footers, scan_location
-from lakekit.config import Settings
+from lakekit.catalog.base import Catalog, Partition, require_table
+from lakekit.catalog.crawl import partition_name, read_footers, scan_location
 from lakekit.names import parse_table_name
 from lakekit.storage import Storage
-
-if TYPE_CHECKING:  # pragma: no cover
-    import boto3
 
 
 @dataclass
@@ -59,80 +55,62 @@ class SyncResult:
         }
 
 
-def sync(
-    table: str,
-    *,
-    dry_run: bool = False,
-    warehouse: str | None = None,
-    catalog: str | None = None,
-    settings: Settings | None = None,
-    catalog_obj: Catalog | None = None,
-    boto3_session: "boto3.Session | None" = None,
-) -> SyncResult:
+def sync_table(*, catalog: Catalog, storage: Storage, table: str, dry_run: bool = False) -> SyncResult:
     """Compare ``DB.TABLE``'s storage with its catalog entry and fix the catalog.
 
     Args:
         table: ``DB.TABLE``, registered already (by ingest or crawl).
         dry_run: list what would change, change nothing.
-        warehouse, catalog, settings: where the catalog is (as on the command line).
-        catalog_obj: an open catalog to use instead of opening one from settings.
-        boto3_session: the AWS session for S3 and Glue.
+        catalog: the catalog the table is registered in.
+        storage: the warehouse's storage.
 
     Raises:
         TableNotFound: the catalog has no such table.
     """
-    from lakekit.catalog import open_catalog, require_table
-
     started = time.monotonic()
     database, name = parse_table_name(table)
-    settings = _settings(settings, warehouse, catalog)
-    cat = catalog_obj or open_catalog(settings, boto3_session)
-    try:
-        tbl = require_table(cat, database, name)
-        keys = [c.name for c in tbl.partition_keys]
-        storage = Storage(settings.warehouse, boto3_session)
-        scan = scan_location(storage, tbl.location, keys)
-        in_storage = scan.partitions()
-        in_catalog = {p.values: p.location for p in cat.list_partitions(database, name)} if keys else {}
-        added = sorted(set(in_storage) - set(in_catalog))
-        removed = sorted(set(in_catalog) - set(in_storage))
-        updated = sorted(v for v in set(in_storage) & set(in_catalog)
-                         if in_catalog[v].rstrip("/") != in_storage[v].rstrip("/"))
+    cat = catalog
+    tbl = require_table(cat, database, name)
+    keys = [c.name for c in tbl.partition_keys]
+    scan = scan_location(storage, tbl.location, keys)
+    in_storage = scan.partitions()
+    in_catalog = {p.values: p.location for p in cat.list_partitions(database, name)} if keys else {}
+    added = sorted(set(in_storage) - set(in_catalog))
+    removed = sorted(set(in_catalog) - set(in_storage))
+    updated = sorted(v for v in set(in_storage) & set(in_catalog)
+                     if in_catalog[v].rstrip("/") != in_storage[v].rstrip("/"))
 
-        recorded = {f.uri: f for f in cat.list_files(database, name)}
-        present = {f.uri: f for f in scan.files}
-        removed_set = set(removed)
-        new_files = sorted(u for u, f in present.items() if u not in recorded or recorded[u].size != f.size)
-        gone_files = sorted(u for u, f in recorded.items() if u not in present)
-        skipped = list(scan.ignored)
+    recorded = {f.uri: f for f in cat.list_files(database, name)}
+    present = {f.uri: f for f in scan.files}
+    removed_set = set(removed)
+    new_files = sorted(u for u, f in present.items() if u not in recorded or recorded[u].size != f.size)
+    gone_files = sorted(u for u, f in recorded.items() if u not in present)
+    skipped = list(scan.ignored)
 
-        if not dry_run:
-            if removed:
-                cat.delete_partitions(database, name, removed)
-            if added or updated:
-                cat.add_partitions(database, name, [Partition(v, in_storage[v]) for v in (*added, *updated)])
-            # files of removed partitions went with them
-            stale = [u for u in gone_files if recorded[u].partition_values not in removed_set]
-            if stale:
-                cat.delete_files(database, name, stale)
-            if new_files:
-                footers, unreadable = read_footers(storage, [present[u] for u in new_files])
-                skipped.extend(unreadable)
-                cat.put_files(database, name, [f.stats for f in footers])
-                bad = {s["uri"] for s in unreadable}
-                new_files = [u for u in new_files if u not in bad]
-        return SyncResult(
-            table=f"{database}.{name}",
-            dry_run=dry_run,
-            partition_keys=keys,
-            partitions_added=added,
-            partitions_removed=removed,
-            partitions_updated=updated,
-            files_added=new_files,
-            files_removed=gone_files,
-            skipped=skipped,
-            seconds=time.monotonic() - started,
-        )
-    finally:
-        if catalog_obj is None:
-            cat.close()
+    if not dry_run:
+        if removed:
+            cat.delete_partitions(database, name, removed)
+        if added or updated:
+            cat.add_partitions(database, name, [Partition(v, in_storage[v]) for v in (*added, *updated)])
+        # files of removed partitions went with them
+        stale = [u for u in gone_files if recorded[u].partition_values not in removed_set]
+        if stale:
+            cat.delete_files(database, name, stale)
+        if new_files:
+            footers, unreadable = read_footers(storage, [present[u] for u in new_files])
+            skipped.extend(unreadable)
+            cat.put_files(database, name, [f.stats for f in footers])
+            bad = {s["uri"] for s in unreadable}
+            new_files = [u for u in new_files if u not in bad]
+    return SyncResult(
+        table=f"{database}.{name}",
+        dry_run=dry_run,
+        partition_keys=keys,
+        partitions_added=added,
+        partitions_removed=removed,
+        partitions_updated=updated,
+        files_added=new_files,
+        files_removed=gone_files,
+        skipped=skipped,
+        seconds=time.monotonic() - started,
+    )

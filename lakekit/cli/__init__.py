@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import click
 
-from lakekit.errors import LakekitError
+from lakekit.errors import LakekitError, first_line
 
 
 class LakekitGroup(click.Group):
@@ -42,7 +42,7 @@ class LakekitGroup(click.Group):
         except Exception as ex:  # noqa: BLE001 - last line of defence: never a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            first = str(ex).splitlines()[0] if str(ex) else ""
+            first = first_line(ex) if str(ex).strip() else ""
             click.echo(f"error: unexpected {type(ex).__name__}: {first} (run with --debug for details)", err=True)
             ctx.exit(4)
 
@@ -98,12 +98,7 @@ def _register() -> None:
     import importlib
 
     for module in ("ingest", "tables", "sample", "query", "lint", "catalog"):
-        try:
-            mod = importlib.import_module(f"lakekit.cli.{module}")
-        except ModuleNotFoundError as ex:
-            if ex.name == f"lakekit.cli.{module}":
-                continue  # that family is not built yet
-            raise
+        mod = importlib.import_module(f"lakekit.cli.{module}")
         for command in getattr(mod, "COMMANDS", []):
             main.add_command(command)
 

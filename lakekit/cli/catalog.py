@@ -46,9 +46,10 @@ def crawl_command(location: str, table: str, warehouse: str | None, catalog: str
       lakekit catalog crawl ./exports/clicks --table analytics.clicks
       lakekit catalog crawl s3://bucket/exports/clicks --table analytics.clicks --catalog glue --json
     """
-    from lakekit.catalog.crawl import crawl
+    from lakekit.lake import open_lake
 
-    result = crawl(location, table, warehouse=warehouse, catalog=catalog)
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        result = lake.crawl(location, table)
     console = stderr_console()
     for conflict in result.schema_conflicts:
         console.print(f"warning: schema disagreement in {result.table}: {conflict.describe()}")
@@ -85,9 +86,10 @@ def sync_command(table: str, dry_run: bool, warehouse: str | None, catalog: str 
       lakekit catalog sync analytics.events --dry-run
       lakekit catalog sync analytics.events --catalog glue --warehouse s3://bucket/lake
     """
-    from lakekit.catalog.sync import sync
+    from lakekit.lake import open_lake
 
-    result = sync(table, dry_run=dry_run, warehouse=warehouse, catalog=catalog)
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        result = lake.sync(table, dry_run=dry_run)
     console = stderr_console()
     for skip in result.skipped:
         console.print(f"warning: ignored {skip['uri']}: {skip['reason']}")

@@ -10,8 +10,6 @@ from lakekit.cli import emit_json, json_option, lake_options, stderr_console
 from lakekit.units import human_bytes
 
 
-
-
 def _lean_allocator() -> None:
     """Return freed Arrow memory to the OS promptly: this process exists to stream.
 
@@ -60,17 +58,16 @@ def ingest_command(sources, table, timestamp_column, partition_by, input_format,
       lakekit ingest 'exports/*.csv.gz' --layout layouts/events.yaml --max-rejects 100
       zcat events.jsonl.gz | lakekit ingest - --table analytics.events --timestamp-column ts
     """
-    from lakekit.config import resolve_settings
-    from lakekit.ingest import ingest
+    from lakekit.lake import open_lake
 
-    settings = resolve_settings(warehouse=warehouse, catalog=catalog)
     _lean_allocator()
-    result = ingest(
-        list(sources), table, timestamp_column=timestamp_column, partition_by=partition_by,
-        input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
-        max_rejects=max_rejects, layout=layout, force=force, projection=projection, settings=settings,
-        progress=sys.stderr.isatty(),
-    )
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        result = lake.ingest(
+            list(sources), table, timestamp_column=timestamp_column, partition_by=partition_by,
+            input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
+            max_rejects=max_rejects, layout=layout, force=force, projection=projection,
+            progress=sys.stderr.isatty(),
+        )
     if as_json:
         emit_json(result.to_dict())
         return

@@ -70,15 +70,13 @@ def lint_query(sources, table_stats, select, ignore, fmt, warehouse, catalog, as
       lakekit lint query "SELECT * FROM analytics.events" --select Q001,Q002
       lakekit lint query queries/ --format sarif > lint.sarif
     """
-    from lakekit.lint import lint_query as run
+    from lakekit.lake import open_lake
 
     items: list = []
     for source in sources:
         items.append(("<stdin>", sys.stdin.read()) if source == "-" else source)
-    result = run(
-        items, table_stats=table_stats, select=_codes(select), ignore=_codes(ignore),
-        warehouse=warehouse, catalog=catalog,
-    )
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        result = lake.lint_query(items, table_stats=table_stats, select=_codes(select), ignore=_codes(ignore))
     _report(result, fmt, as_json)
 
 
@@ -101,9 +99,10 @@ def lint_layout(targets, select, ignore, fmt, warehouse, catalog, as_json) -> No
       lakekit lint layout lake/analytics/events s3://bucket/raw/clicks/
       lakekit lint layout analytics.events --warehouse lake --format github
     """
-    from lakekit.lint import lint_layout as run
+    from lakekit.lake import open_lake
 
-    result = run(list(targets), select=_codes(select), ignore=_codes(ignore), warehouse=warehouse, catalog=catalog)
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        result = lake.lint_layout(list(targets), select=_codes(select), ignore=_codes(ignore))
     _report(result, fmt, as_json)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from lakekit.cli import emit_json, json_option, lake_options
+from lakekit.units import format_bytes
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -44,19 +45,22 @@ def query(sql, sql_file, engine, estimate_cost, dry_run, max_cost, price_per_tb,
       lakekit query -f queries/daily_revenue.sql --dry-run --json
       lakekit query -f q.sql --max-cost 0.01 --format csv --output out.csv
     """
-    from lakekit.config import resolve_settings
     from lakekit.errors import UsageError
-    from lakekit.query import estimate as estimate_query, check_budget, run_query
+    from lakekit.lake import open_lake
+    from lakekit.plan import check_budget
 
     if (sql is None) == (sql_file is None):
         raise UsageError("give the SQL as an argument or with -f FILE (one of the two)")
     text = sql if sql is not None else sql_file.read()
     if fmt == "parquet" and output is None and sys.stdout.isatty():
         raise UsageError("--format parquet writes binary; add --output PATH or redirect stdout")
-    settings = resolve_settings(warehouse=warehouse, catalog=catalog, engine=engine)
-
+    with open_lake(warehouse=warehouse, catalog=catalog, engine=engine) as lake:
+        if dry_run:
+            est = lake.estimate(text, price_per_tb=price_per_tb)
+        else:
+            result = lake.run_query(text, max_cost=max_cost, price_per_tb=price_per_tb, timeout=timeout,
+                                    on_estimate=lambda est: _show_estimate(est, estimate_cost and not as_json))
     if dry_run:
-        est = estimate_query(text, price_per_tb=price_per_tb, settings=settings)
         if as_json:
             emit_json(est.to_dict())
         else:
@@ -64,12 +68,6 @@ def query(sql, sql_file, engine, estimate_cost, dry_run, max_cost, price_per_tb,
         check_budget(est, max_cost)
         return
 
-    def show_estimate(est):
-        if estimate_cost and not as_json:
-            click.echo(render_estimate(est), err=True)
-
-    result = run_query(text, max_cost=max_cost, price_per_tb=price_per_tb, timeout=timeout,
-                       settings=settings, on_estimate=show_estimate)
     if output is not None:
         with open(output, "wb") as out:
             write_rows(result.table, fmt, out)
@@ -89,9 +87,13 @@ def query(sql, sql_file, engine, estimate_cost, dry_run, max_cost, price_per_tb,
         click.echo(render_actual(result, with_estimate=estimate_cost), err=True)
 
 
+def _show_estimate(est, show: bool) -> None:
+    if show:
+        click.echo(render_estimate(est), err=True)
+
+
 def render_estimate(est) -> str:
     """The estimate as a few lines of text."""
-    from lakekit.query import format_bytes
 
     lines = [
         f"Estimate: {format_bytes(est.bytes_scanned)} scanned, {format_bytes(est.bytes_billed)} billed, "
@@ -114,9 +116,7 @@ def render_estimate(est) -> str:
 
 def render_actual(result, with_estimate: bool) -> str:
     """Athena's console readout: run time and data scanned (and the estimate beside it)."""
-    from lakekit.query import format_bytes
-
-    from lakekit.cost import billed_bytes, cost_usd
+    from lakekit.plan import billed_bytes, cost_usd
 
     scanned = result.actual.bytes_scanned
     cost = (

@@ -8,14 +8,6 @@ from lakekit.cli import emit_json, json_option, lake_options
 from lakekit.units import human_bytes
 
 
-def _open(warehouse, catalog):
-    from lakekit.catalog import open_catalog
-    from lakekit.config import resolve_settings
-
-    settings = resolve_settings(warehouse=warehouse, catalog=catalog)
-    return settings, open_catalog(settings)
-
-
 @click.command("tables")
 @click.argument("database", required=False)
 @lake_options
@@ -28,13 +20,12 @@ def tables_command(database, warehouse, catalog, as_json):
       lakekit tables
       lakekit tables analytics --json
     """
-    from lakekit.describe import list_tables
+    from lakekit.lake import open_lake
 
-    settings, cat = _open(warehouse, catalog)
-    try:
-        rows = list_tables(cat, database)
-    finally:
-        cat.close()
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        rows = lake.tables(database)
+        where = lake.settings.local_catalog_path() if lake.catalog.name == "local" else "glue"
+        catalog_name = lake.catalog.name
     if as_json:
         emit_json(rows)
         return
@@ -49,7 +40,7 @@ def tables_command(database, warehouse, catalog, as_json):
     if rows:
         console.print(out)
     else:
-        console.print(f"no tables in catalog {cat.name} ({settings.local_catalog_path() if cat.name == 'local' else 'glue'})")
+        console.print(f"no tables in catalog {catalog_name} ({where})")
 
 
 @click.command("describe")
@@ -65,13 +56,10 @@ def describe_command(table, show_partitions, warehouse, catalog, as_json):
     Example:
       lakekit describe analytics.events
     """
-    from lakekit.describe import describe_table
+    from lakekit.lake import open_lake
 
-    settings, cat = _open(warehouse, catalog)
-    try:
-        info = describe_table(cat, table)
-    finally:
-        cat.close()
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        info = lake.describe(table)
     if as_json:
         emit_json(info)
         return

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lakekit.engines.base import Engine, EngineResult
+from lakekit.config import Settings
+from lakekit.engines.base import ActualScan, Engine, EngineResult, QueryResult
+from lakekit.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
 
-    from lakekit.config import Settings
-
-__all__ = ["Engine", "EngineResult", "open_engine"]
+__all__ = ["ActualScan", "Engine", "EngineResult", "QueryResult", "open_engine"]
 
 
-def open_engine(name: str, settings: "Settings", boto3_session: "boto3.Session | None" = None) -> Engine:
-    """The engine called ``name``: ``local`` or ``athena``."""
+def open_engine(name: str, settings: Settings, boto3_session: "boto3.Session | None" = None) -> Engine:
+    """The engine called ``name``: ``local`` or ``athena`` (each imported when first asked for)."""
     if name == "athena":
         from lakekit.engines.athena import AthenaEngine
 
@@ -24,6 +24,4 @@ def open_engine(name: str, settings: "Settings", boto3_session: "boto3.Session |
         from lakekit.engines.local import LocalEngine
 
         return LocalEngine(settings, boto3_session=boto3_session)
-    from lakekit.errors import UsageError
-
     raise UsageError(f"unknown engine {name!r}; use local or athena")

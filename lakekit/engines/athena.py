@@ -1,8 +1,8 @@
 """The Athena engine: submit, poll with backoff, fetch results as Arrow, cancel.
 
 Athena resolves tables through the Glue Data Catalog and prunes by itself, so the
-engine sends the SQL as written; the scan plans are used only to pick the database
-context. ``DataScannedInBytes`` is what Athena bills (before its MB rounding and
+engine sends the plan's SQL as written; the plan's scans are used only to pick the
+database context. ``DataScannedInBytes`` is what Athena bills (before its MB rounding and
 10 MB minimum); it is reported beside lakekit's estimate.
 """
 
@@ -14,16 +14,14 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import pyarrow as pa
 
+from lakekit.aws import aws_client, aws_error_message
+from lakekit.config import Settings
 from lakekit.engines.base import EngineResult
 from lakekit.errors import EngineError, QueryCancelled, QueryFailed, QueryTimeout
-from lakekit.storage import aws_client
+from lakekit.plan import QueryPlan
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
-    from sqlglot import exp
-
-    from lakekit.config import Settings
-    from lakekit.cost import ScanPlan
 
 #: first pause between status checks, growth factor, and the longest pause (seconds)
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.1, 1.5, 2.0
@@ -38,7 +36,7 @@ class AthenaEngine:
 
     def __init__(
         self,
-        settings: "Settings",
+        settings: Settings,
         *,
         sleep: Callable[[float], None] = time.sleep,
         boto3_session: "boto3.Session | None" = None,
@@ -59,16 +57,11 @@ class AthenaEngine:
         self._client = None
 
     # ----------------------------------------------------------------------------------
-    def execute(
-        self,
-        sql: str,
-        statement: "exp.Expression | None" = None,
-        plans: Sequence["ScanPlan"] = (),
-        *,
-        timeout: float | None = None,
-        database: str | None = None,
-    ) -> EngineResult:
-        """Run ``sql`` on Athena and wait for it.
+    def execute(self, plan: QueryPlan, *, timeout: float | None = None) -> EngineResult:
+        """Run the plan's SQL on Athena and wait for it.
+
+        The database context is the plan's default database, else the database of
+        its first scan.
 
         Raises:
             QueryFailed: Athena reports FAILED (its reason in the message).
@@ -78,9 +71,10 @@ class AthenaEngine:
         from botocore.exceptions import BotoCoreError, ClientError
 
         started = time.perf_counter()
-        if database is None and plans:
-            database = plans[0].table.database
-        request: dict[str, Any] = {"QueryString": sql, "WorkGroup": self._settings.athena_workgroup}
+        database = plan.default_database
+        if database is None and plan.plans:
+            database = plan.plans[0].table.database
+        request: dict[str, Any] = {"QueryString": plan.sql, "WorkGroup": self._settings.athena_workgroup}
         if database:
             request["QueryExecutionContext"] = {"Database": database}
         if self._settings.athena_output:
@@ -88,7 +82,7 @@ class AthenaEngine:
         try:
             query_id = self.client.start_query_execution(**request)["QueryExecutionId"]
         except (ClientError, BotoCoreError) as ex:
-            raise EngineError(f"Athena refused the query: {_aws_message(ex)}") from ex
+            raise EngineError(f"Athena refused the query: {aws_error_message(ex, 'Athena')}") from ex
 
         try:
             execution = self._wait(query_id, started, timeout)
@@ -96,7 +90,7 @@ class AthenaEngine:
             self._stop(query_id)
             raise QueryCancelled(f"query {query_id} cancelled (interrupted); Athena was told to stop it") from None
         except (ClientError, BotoCoreError) as ex:
-            raise EngineError(f"cannot follow Athena query {query_id}: {_aws_message(ex)}") from ex
+            raise EngineError(f"cannot follow Athena query {query_id}: {aws_error_message(ex, 'Athena')}") from ex
 
         status = execution.get("Status", {})
         state = status.get("State")
@@ -109,7 +103,7 @@ class AthenaEngine:
         try:
             table = self._results(query_id)
         except (ClientError, BotoCoreError) as ex:
-            raise EngineError(f"cannot fetch the results of Athena query {query_id}: {_aws_message(ex)}") from ex
+            raise EngineError(f"cannot fetch the results of Athena query {query_id}: {aws_error_message(ex, 'Athena')}") from ex
         stats = execution.get("Statistics", {})
         engine_ms = stats.get("EngineExecutionTimeInMillis")
         return EngineResult(
@@ -201,13 +195,3 @@ _CONVERTERS: dict[str, tuple[Callable[[str], Any], pa.DataType]] = {
     "timestamp": (_timestamp, pa.timestamp("ms")),
     "decimal": (str, pa.string()),  # exact text, as Athena returns it
 }
-
-
-def _aws_message(ex: Exception) -> str:
-    response = getattr(ex, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        code, message = error.get("Code"), error.get("Message")
-        if code or message:
-            return f"{code}: {message}" if code and message else str(code or message)
-    return str(ex).splitlines()[0] if str(ex) else type(ex).__name__

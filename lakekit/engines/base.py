@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlglot import exp
-
-    from lakekit.cost import ScanPlan
+from lakekit.plan import Estimate, QueryPlan
 
 
 @dataclass(frozen=True)
@@ -31,19 +28,52 @@ class EngineResult:
 
 @runtime_checkable
 class Engine(Protocol):
-    """Runs one statement. The statement arrives parsed and qualified, with its scans
-    pruned (:class:`lakekit.cost.ScanPlan`): the local engine reads exactly the kept
-    files; Athena takes the SQL text and prunes by itself."""
+    """Runs one planned statement (:class:`lakekit.plan.QueryPlan`): the local engine
+    reads exactly the files each scan kept; Athena takes the SQL text and prunes by
+    itself. An engine never changes the plan it is given."""
 
     name: str
 
-    def execute(
-        self,
-        sql: str,
-        statement: "exp.Expression",
-        plans: Sequence["ScanPlan"],
-        *,
-        timeout: float | None = None,
-    ) -> EngineResult: ...
+    def execute(self, plan: QueryPlan, *, timeout: float | None = None) -> EngineResult: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ActualScan:
+    """What the engine reported after running the query."""
+
+    bytes_scanned: int | None
+    seconds: float
+    rows: int
+    engine_seconds: float | None = None
+    query_id: str | None = None
+
+    @classmethod
+    def of(cls, result: EngineResult, wall_seconds: float) -> "ActualScan":
+        return cls(
+            bytes_scanned=result.bytes_scanned,
+            seconds=result.seconds if result.seconds else wall_seconds,
+            rows=result.table.num_rows,
+            engine_seconds=result.engine_seconds,
+            query_id=result.query_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bytes_scanned": self.bytes_scanned, "seconds": round(self.seconds, 3), "rows": self.rows}
+
+
+@dataclass
+class QueryResult:
+    """A query's rows with the estimate made before it ran and what it really read."""
+
+    table: pa.Table
+    estimate: Estimate
+    actual: ActualScan
+    engine: str
+
+    def to_dict(self, rows: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"estimate": self.estimate.to_dict(), "actual": self.actual.to_dict()}
+        if rows:
+            out["rows"] = self.table.to_pylist()
+        return out

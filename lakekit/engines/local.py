@@ -2,10 +2,12 @@
 
 How a query runs:
 
-* The statement arrives qualified and planned (:mod:`lakekit.cost`): each scan of a
+* The statement arrives qualified and planned (:mod:`lakekit.plan`): each scan of a
   table already knows the partitions and files its predicates keep. Each scan becomes
   a temporary DuckDB view over exactly those files, so DuckDB reads what Athena would
   read after partition pruning; DuckDB then prunes columns and row groups itself.
+  The views replace the scans' tables in a copy of the statement: the plan itself is
+  never changed.
 * Partition keys come from the catalog's partition values: through DuckDB's
   ``hive_partitioning`` when the files sit in ``key=value`` folders that agree with
   the catalog (what ``lakekit ingest`` writes), else as constants per partition.
@@ -32,34 +34,20 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from sqlglot import exp
 
-from lakekit.errors import EngineError, QueryCancelled, QueryFailed, QueryTimeout, UsageError
+from lakekit.aws import s3_filesystem
+from lakekit.config import Settings
+from lakekit.duckdb_connection import duckdb_connect
 from lakekit.engines.base import EngineResult
-from lakekit.storage import is_s3
+from lakekit.errors import EngineError, QueryCancelled, QueryFailed, QueryTimeout, UsageError, first_line
+from lakekit.paths import hive_values, is_s3
+from lakekit.plan import QueryPlan, ScanPlan
+from lakekit.types import duckdb_type
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
 
-    from lakekit.config import Settings
-    from lakekit.cost import ScanPlan
-
-_DUCKDB_TYPES = {
-    "string": "VARCHAR", "varchar": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER",
-    "integer": "INTEGER", "smallint": "SMALLINT", "tinyint": "TINYINT", "double": "DOUBLE",
-    "float": "FLOAT", "real": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
-    "timestamp": "TIMESTAMP WITH TIME ZONE", "binary": "BLOB",
-}
-
 # sqlglot names unnamed projections _col_0, _col_1 ...; Athena calls them _col0, _col1.
 _UNNAMED = re.compile(r"_col_(\d+)")
-
-
-def duckdb_type(athena_type: str) -> str:
-    """The DuckDB type for an Athena type name (VARCHAR for anything unusual).
-
-    >>> duckdb_type("bigint"), duckdb_type("array<string>")
-    ('BIGINT', 'VARCHAR')
-    """
-    return _DUCKDB_TYPES.get(athena_type.lower(), "VARCHAR")
 
 
 def _quote(name: str) -> str:
@@ -78,24 +66,12 @@ def _partition_columns(table, values) -> str:
     )
 
 
-def duckdb_connect():
-    """An in-memory DuckDB connection set up the way lakekit always uses DuckDB."""
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    # Never fetch code from the network: everything lakekit needs is built in.
-    con.execute("SET autoinstall_known_extensions=false")
-    con.execute("SET autoload_known_extensions=false")
-    # Athena works in UTC; so must the local engine, whatever the laptop's zone.
-    con.execute("SET TimeZone='UTC'")
-    return con
-
 class LocalEngine:
     """DuckDB in-process. One connection per engine; closed by :meth:`close`."""
 
     name = "local"
 
-    def __init__(self, settings: "Settings | None" = None, boto3_session: "boto3.Session | None" = None):
+    def __init__(self, settings: Settings | None = None, boto3_session: "boto3.Session | None" = None):
         self._settings = settings
         self._session = boto3_session
         self._con = None
@@ -127,15 +103,9 @@ class LocalEngine:
             self._profile = None
 
     # ----------------------------------------------------------------------------------
-    def execute(
-        self,
-        sql: str,
-        statement: exp.Expression,
-        plans: Sequence["ScanPlan"],
-        *,
-        timeout: float | None = None,
-    ) -> EngineResult:
-        """Run ``statement`` (qualified, with ``plans`` for its scans) on DuckDB."""
+    def execute(self, plan: QueryPlan, *, timeout: float | None = None) -> EngineResult:
+        """Run the plan's qualified statement on DuckDB over the files its scans kept."""
+        statement = plan.statement
         if not isinstance(statement, exp.Query):
             kind = str(statement.this) if isinstance(statement, exp.Command) else statement.key
             raise UsageError(
@@ -145,15 +115,11 @@ class LocalEngine:
         con = self._connection()
         counters: list[_CountingHandler] = []
         views = []
-        for i, plan in enumerate(plans):
+        for i, scan_plan in enumerate(plan.plans):
             view = f"lakekit_scan_{i}"
-            self._create_view(con, view, plan, counters)
+            self._create_view(con, view, scan_plan, counters)
             views.append(view)
-            alias = plan.scan.alias
-            plan.scan.node.replace(
-                exp.Table(this=exp.to_identifier(view, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
-            )
-        duck_sql = statement.sql(dialect="duckdb")
+        duck_sql = _with_views(statement, plan.plans, views).sql(dialect="duckdb")
 
         timer = None
         timed_out = threading.Event()
@@ -179,7 +145,7 @@ class LocalEngine:
         except Exception as ex:  # noqa: BLE001 - DuckDB raises many kinds; one line each
             if timed_out.is_set():
                 raise QueryTimeout(f"query did not finish within {timeout:g} s and was cancelled") from ex
-            raise QueryFailed(f"local engine (DuckDB): {_first_line(ex)}") from ex
+            raise QueryFailed(f"local engine (DuckDB): {first_line(ex)}") from ex
         finally:
             if timer is not None:
                 timer.cancel()
@@ -200,7 +166,7 @@ class LocalEngine:
         )
 
     # ----------------------------------------------------------------------------------
-    def _create_view(self, con, view: str, plan: "ScanPlan", counters: list) -> None:
+    def _create_view(self, con, view: str, plan: ScanPlan, counters: list) -> None:
         table = plan.table
         columns = [*table.columns, *table.partition_keys]
         files = list(plan.files)
@@ -232,10 +198,8 @@ class LocalEngine:
             body = " UNION ALL BY NAME ".join(branches)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
 
-    def _create_s3_view(self, con, view: str, plan: "ScanPlan", counters: list) -> None:
+    def _create_s3_view(self, con, view: str, plan: ScanPlan, counters: list) -> None:
         import pyarrow.dataset as ds
-
-        from lakekit.storage import s3_filesystem
 
         handler = _CountingHandler(s3_filesystem(self._session))
         counters.append(handler)
@@ -250,7 +214,7 @@ class LocalEngine:
                 dataset = ds.dataset(paths, filesystem=fs, format="parquet")
                 tables.append((values, dataset))
         except (OSError, pa.ArrowException) as ex:
-            raise EngineError(f"cannot open the files of {table.qualified_name} on S3: {_first_line(ex)}") from ex
+            raise EngineError(f"cannot open the files of {table.qualified_name} on S3: {first_line(ex)}") from ex
         branches = []
         for i, (values, dataset) in enumerate(tables):
             name = f"{view}_arrow_{i}"
@@ -260,7 +224,24 @@ class LocalEngine:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
 
 
-def _with_absent_columns(body: str, plan: "ScanPlan") -> str:
+def _with_views(statement: exp.Expression, plans: Sequence[ScanPlan], views: Sequence[str]) -> exp.Expression:
+    """A copy of ``statement`` whose scanned tables read the given views instead.
+
+    The scans' nodes belong to ``statement``; a copy has the same shape, so walking
+    both in step finds each node's twin in the copy.
+    """
+    copy = statement.copy()
+    wanted = {id(p.scan.node): (view, p.scan.alias) for p, view in zip(plans, views)}
+    twins = [(dup, wanted[id(orig)]) for orig, dup in zip(statement.walk(), copy.walk()) if id(orig) in wanted]
+    if len(twins) != len(wanted):
+        raise EngineError("internal error: a scan's table is not part of the planned statement")
+    for node, (view, alias) in twins:
+        node.replace(exp.Table(this=exp.to_identifier(view, quoted=True),
+                               alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))))
+    return copy
+
+
+def _with_absent_columns(body: str, plan: ScanPlan) -> str:
     """Add, as NULLs, catalog columns that none of the scan's files holds.
 
     A column added by a later ingest is missing from older files; Athena reads it as
@@ -283,11 +264,7 @@ def _list(uris) -> str:
 
 def _hive_path_agrees(uri: str, keys: list[str], values: Sequence[str]) -> bool:
     """Whether ``uri``'s ``key=value`` folders carry exactly the catalog's values."""
-    found = {}
-    for part in uri.replace("\\", "/").split("/")[:-1]:
-        if "=" in part:
-            k, _, v = part.partition("=")
-            found[k] = v
+    found = hive_values(uri)
     return all(found.get(k) == v for k, v in zip(keys, values)) and set(found) == set(keys)
 
 
@@ -319,11 +296,6 @@ def _athena_shape(table: pa.Table) -> pa.Table:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass  # over 2^63: keep the exact decimal
     return table
-
-
-def _first_line(ex: BaseException) -> str:
-    lines = [line for line in str(ex).splitlines() if line.strip()]
-    return lines[0].strip() if lines else type(ex).__name__
 
 
 class _CountingHandler(pafs.FileSystemHandler):

@@ -12,26 +12,25 @@ says otherwise) and rules that need sizes or columns stay quiet.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from lakekit.catalog.base import Catalog, Table
+from lakekit.catalog.base import Catalog, Table
+from lakekit.sql import tables_schema
 
 
 class CatalogView:
     """Read-only, cached look-ups on a catalog (or on none)."""
 
-    def __init__(self, catalog: "Catalog | None", assumed_partition_keys: tuple[str, ...]):
+    def __init__(self, catalog: Catalog | None, assumed_partition_keys: tuple[str, ...]):
         self.catalog = catalog
         self.assumed_partition_keys = frozenset(assumed_partition_keys)
         self._assumed_order = tuple(assumed_partition_keys)
-        self._tables: dict[tuple[str, str], "Table"] | None = None
+        self._tables: dict[tuple[str, str], Table] | None = None
 
     @property
     def available(self) -> bool:
         return self.catalog is not None
 
-    def tables(self) -> dict[tuple[str, str], "Table"]:
+    def tables(self) -> dict[tuple[str, str], Table]:
         if self._tables is None:
             self._tables = {}
             if self.catalog is not None:
@@ -39,7 +38,7 @@ class CatalogView:
                     self._tables[(table.database.lower(), table.name.lower())] = table
         return self._tables
 
-    def table(self, database: str | None, name: str) -> "Table | None":
+    def table(self, database: str | None, name: str) -> Table | None:
         """The table; an unqualified name matches when exactly one database has it."""
         name = name.lower()
         if database:
@@ -72,8 +71,4 @@ class CatalogView:
 
     def schema(self) -> dict[str, dict[str, dict[str, str]]]:
         """``{db: {table: {column: type}}}`` for SQL analysis (qualify, scopes)."""
-        schema: dict[str, dict[str, dict[str, str]]] = {}
-        for (db, name), table in self.tables().items():
-            columns = {c.name: c.type for c in (*table.columns, *table.partition_keys)}
-            schema.setdefault(db, {})[name] = columns
-        return schema
+        return tables_schema(self.tables().values(), fold_case=True)

@@ -19,16 +19,15 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from lakekit.errors import LakekitError, UsageError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from lakekit.catalog.base import Partition, Table
-    from lakekit.layout import Layout
-    from lakekit.storage import Storage
+from lakekit.catalog.base import Partition, Table
+from lakekit.errors import LakekitError, UsageError, first_line
+from lakekit.layout import Layout, load_layout
+from lakekit.parquet import read_footer as read_parquet_footer
+from lakekit.paths import has_hidden_part, is_s3, split_hive_folder
+from lakekit.storage import Storage
 
 #: compression suffixes of text files (and the codec they mean)
 COMPRESSION_SUFFIXES = {
@@ -112,8 +111,8 @@ class TableFacts:
     path: str
     files: list[DataFileFacts] = field(default_factory=list)
     #: the catalog's table and partitions, for a ``DB.TABLE`` target
-    table: "Table | None" = None
-    catalog_partitions: "list[Partition] | None" = None
+    table: Table | None = None
+    catalog_partitions: list[Partition] | None = None
 
     @property
     def total_size(self) -> int:
@@ -131,7 +130,7 @@ class LayoutFileFacts:
     """A layout file, with the line and column of each top-level key."""
 
     path: str
-    layout: "Layout"
+    layout: Layout
     positions: dict[str, tuple[int, int]]
 
     def position(self, key: str) -> tuple[int, int]:
@@ -141,8 +140,6 @@ class LayoutFileFacts:
 # -- gathering -------------------------------------------------------------------------
 def read_layout_file(path: str) -> LayoutFileFacts:
     import yaml
-
-    from lakekit.layout import load_layout
 
     layout = load_layout(path)
     positions: dict[str, tuple[int, int]] = {}
@@ -154,12 +151,9 @@ def read_layout_file(path: str) -> LayoutFileFacts:
     return LayoutFileFacts(path, layout, positions)
 
 
-def read_footer(storage: "Storage", uri: str) -> ParquetFooter:
-    """Read only the footer (pyarrow fetches the file's tail) and keep what rules need."""
-    import pyarrow.parquet as pq
-
-    with storage.open_random_access(uri) as f:
-        meta = pq.read_metadata(f)
+def read_footer(storage: Storage, uri: str) -> ParquetFooter:
+    """Read only the footer (:func:`lakekit.parquet.read_footer`) and keep what rules need."""
+    meta = read_parquet_footer(storage, uri).metadata
     codecs: set[str] = set()
     without_stats: list[str] = []
     schema = tuple(
@@ -184,7 +178,7 @@ def _display(root_display: str, parts: tuple[str, ...], sep: str) -> str:
 
 
 def scan_storage(
-    storage: "Storage", root: str, display: str, *, single_table: bool = False, workers: int = 16
+    storage: Storage, root: str, display: str, *, single_table: bool = False, workers: int = 16
 ) -> list[TableFacts]:
     """List ``root`` and read Parquet footers, grouped into tables by folder.
 
@@ -192,8 +186,8 @@ def scan_storage(
     location); otherwise each folder before the first partition folder is a table.
     Files and folders named ``_*`` or ``.*`` are skipped, as Athena skips them.
     """
-    sep = "/" if root.startswith("s3://") else os.sep
-    base = root.rstrip("/") if root.startswith("s3://") else os.path.abspath(root)
+    sep = "/" if is_s3(root) else os.sep
+    base = root.rstrip("/") if is_s3(root) else os.path.abspath(root)
     if not storage.exists(base):
         raise UsageError(f"{display}: no such folder or prefix; check the path")
     tables: dict[tuple[str, ...], TableFacts] = {}
@@ -201,7 +195,7 @@ def scan_storage(
     for entry in storage.list_files(base):
         rel = entry.uri[len(base):].lstrip("/\\")
         parts = re.split(r"[/\\]", rel)
-        if any(p.startswith(("_", ".")) for p in parts):
+        if has_hidden_part(parts):
             continue
         folders = parts[:-1]
         if single_table:
@@ -222,7 +216,7 @@ def scan_storage(
             # ArrowInvalid (a ValueError) is what a file that is not Parquet raises
             if fmt == "unknown":
                 return None, None  # not Parquet after all: some other file
-            return None, (str(ex).splitlines() or [type(ex).__name__])[0]
+            return None, first_line(ex)
 
     if len(entries) > 64 and workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -251,10 +245,10 @@ def hive_values(partition: tuple[str, ...], keys: list[str]) -> tuple[str, ...] 
     """
     values: dict[str, str] = {}
     for part in partition:
-        if "=" not in part:
+        pair = split_hive_folder(part)
+        if pair is None:
             return None
-        key, _, value = part.partition("=")
-        values[key.lower()] = value
+        values[pair[0].lower()] = pair[1]
     if [k.lower() for k in keys] != list(values):
         return None
     return tuple(values[k.lower()] for k in keys)

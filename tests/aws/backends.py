@@ -40,7 +40,7 @@ class Lake:
         """(pyarrow filesystem, path prefix) to write raw data with pyarrow directly."""
         import pyarrow.fs as pafs
 
-        from lakekit.storage import s3_filesystem
+        from lakekit.aws import s3_filesystem
 
         if self.kind == "aws":
             return s3_filesystem(), self.raw[len("s3://"):]

@@ -13,7 +13,7 @@ from lakekit.catalog.base import Column, ColumnChunk, DataFile, IngestCommit, Lo
 from lakekit.catalog.glue import GlueCatalog
 from lakekit.catalog.projection import projection_parameters
 from lakekit.config import Settings
-from lakekit.errors import CatalogError
+from lakekit.errors import CatalogError, TableNotFound
 
 LOCATION = "s3://lake/warehouse/analytics/events"
 KEYS = [Column("year", "string"), Column("month", "string"), Column("day", "string")]
@@ -139,7 +139,7 @@ def test_is_committed_finds_the_manifest_when_the_marker_is_lost(glue_catalog, s
 
 
 def test_manifest_history_is_folded_into_snapshots(glue_catalog, s3_lake, monkeypatch):
-    import lakekit.catalog.glue as glue_module
+    import lakekit.catalog.manifest as glue_module
 
     monkeypatch.setattr(glue_module, "SNAPSHOT_EVERY", 5)
     for i in range(1, 12):
@@ -183,9 +183,11 @@ def test_projection_range_only_widens():
 def test_missing_things_are_none_or_clear_errors(glue_catalog):
     assert glue_catalog.get_table("analytics", "nope") is None
     assert glue_catalog.list_tables("no_such_db") == []
-    assert glue_catalog.list_files("analytics", "nope") == []
-    with pytest.raises(CatalogError, match="analytics.nope not found"):
-        glue_catalog.add_partitions("analytics", "nope", [_part(1)])
+    assert glue_catalog.loaded_hashes("analytics", "nope") == set()
+    for call in (lambda: glue_catalog.list_files("analytics", "nope"),
+                 lambda: glue_catalog.add_partitions("analytics", "nope", [_part(1)])):
+        with pytest.raises(TableNotFound, match="table analytics.nope not found in catalog glue"):
+            call()
 
 
 def test_commit_whose_put_landed_but_reported_failure_is_undone(s3_lake):
@@ -207,19 +209,19 @@ def test_commit_whose_put_landed_but_reported_failure_is_undone(s3_lake):
 
 
 def test_a_reader_whose_listing_went_stale_lists_again(glue_catalog, s3_lake, monkeypatch):
-    import lakekit.catalog.glue as glue_module
+    import lakekit.catalog.manifest as glue_module
 
     for i in range(1, 4):
         glue_catalog.commit_ingest(_commit(f"ing-{i}", [i], source_hash=f"h{i}"))
     reader = GlueCatalog(Settings(warehouse=s3_lake.warehouse, catalog="glue"))
-    stale = reader._entry_uris(reader.get_table("analytics", "events"))
+    stale = reader.manifest.entry_uris(reader.get_table("analytics", "events"))
     # another writer folds the history into a snapshot right after our listing
     monkeypatch.setattr(glue_module, "SNAPSHOT_EVERY", 2)
     glue_catalog.commit_ingest(_commit("ing-4", [4], source_hash="h4"))
     assert not any(glue_catalog.storage.exists(u) for u in stale)
     listings = iter([stale])
-    real = reader._entry_uris
-    monkeypatch.setattr(reader, "_entry_uris", lambda table: next(listings, None) or real(table))
+    real = reader.manifest.entry_uris
+    monkeypatch.setattr(reader.manifest, "entry_uris", lambda table: next(listings, None) or real(table))
     assert reader.loaded_hashes("analytics", "events") == {"h1", "h2", "h3", "h4"}
 
 

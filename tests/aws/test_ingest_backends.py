@@ -12,9 +12,9 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from lakekit.catalog.sync import sync
+from lakekit import sync
 from lakekit.errors import LakekitError
-from lakekit.ingest import ingest
+from lakekit import ingest
 from lakekit.sample import events_jsonl
 from tests.aws.backends import BUCKET, error_response
 

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakekit.errors import StorageError
-import lakekit.storage as storage_module
+import lakekit.storage.s3 as s3_module
+import lakekit.storage.s3_upload as upload_module
 from lakekit.storage import S3Upload, Storage
 from tests.aws.backends import BUCKET, error_response
 
@@ -47,7 +48,7 @@ def test_parquet_written_through_open_output_reads_back(s3_lake):
 
 
 def test_big_file_goes_up_in_parts_and_keeps_every_byte(s3_lake, monkeypatch):
-    monkeypatch.setattr(storage_module, "UPLOAD_PART_SIZE", 5 << 20)  # S3's smallest part
+    monkeypatch.setattr(upload_module, "UPLOAD_PART_SIZE", 5 << 20)  # S3's smallest part
     st = Storage(s3_lake.warehouse)
     uri = st.uri("big.bin")
     chunk = os.urandom(1 << 20)
@@ -86,7 +87,7 @@ def test_truncated_upload_is_an_error_not_a_file(s3_lake):
 
 
 def test_failed_writer_leaves_no_object_and_no_parts(s3_lake, monkeypatch):
-    monkeypatch.setattr(storage_module, "UPLOAD_PART_SIZE", 5 << 20)
+    monkeypatch.setattr(upload_module, "UPLOAD_PART_SIZE", 5 << 20)
     st = Storage(s3_lake.warehouse)
     with pytest.raises(RuntimeError):
         with st.open_output(st.uri("half.bin")) as f:
@@ -132,7 +133,7 @@ def test_local_storage_reads_s3_sources_and_s3_storage_reads_local_ones(s3_lake,
 
 
 def test_objects_over_the_copy_limit_are_copied_in_parts(s3_lake, monkeypatch):
-    monkeypatch.setattr(storage_module, "MULTIPART_COPY_PART", 5 << 20)
+    monkeypatch.setattr(s3_module, "MULTIPART_COPY_PART", 5 << 20)
     st = Storage(s3_lake.warehouse)
     data = os.urandom(12 << 20)
     st.write_bytes(st.uri("huge.bin"), data)

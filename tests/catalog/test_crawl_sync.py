@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from lakekit.catalog.crawl import crawl, scan_paths
-from lakekit.catalog.sync import sync
+from lakekit import crawl
+from lakekit.catalog.crawl import scan_paths
+from lakekit import sync
 from lakekit.cli import main
 from lakekit.errors import InputError, TableNotFound
 
@@ -95,7 +96,7 @@ def test_crawl_reports_schema_disagreement(lake):
 
 
 def test_crawl_reads_big_footers_and_skips_files_that_are_not_parquet(lake, monkeypatch):
-    import lakekit.catalog.crawl as crawl_module
+    import lakekit.parquet as crawl_module
 
     monkeypatch.setattr(crawl_module, "FOOTER_GUESS", 64)  # every footer needs a second read
     base = _clicks(20).drop_columns(["dt", "region"])

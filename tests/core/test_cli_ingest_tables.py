@@ -56,4 +56,4 @@ def test_tables_and_describe(tmp_path, warehouse):
     assert "year=2024/month=03/day=08" in text and "partition key" in text
     missing = runner.invoke(main, ["describe", "a.tt", "--warehouse", warehouse])
     assert missing.exit_code == 2
-    assert missing.stderr.strip() == "error: table a.tt not found in catalog local; did you mean a.t?"
+    assert missing.stderr.strip() == f"error: table a.tt not found in catalog local ({warehouse}); did you mean a.t?"

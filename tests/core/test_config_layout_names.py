@@ -78,3 +78,24 @@ def test_layout_file_and_its_errors(tmp_path):
 def test_unsafe_or_malformed_table_names(name):
     with pytest.raises((UsageError, UnsafeNameError)):
         parse_table_name(name)
+
+
+def test_flags_override_given_settings_in_every_api_function(tmp_path):
+    """One merge everywhere: a flag wins over settings passed in (ingest and lint ignored it)."""
+    import json
+    import os
+
+    import lakekit
+
+    given = resolve_settings(warehouse=str(tmp_path / "given"), env={}, cwd=str(tmp_path))
+    flagged = str(tmp_path / "flagged")
+    src = tmp_path / "e.jsonl"
+    src.write_text(json.dumps({"id": 1, "ts": "2024-03-07T10:00:00Z"}) + "\n")
+    lakekit.ingest(str(src), "d.t", timestamp_column="ts", settings=given, warehouse=flagged)
+    assert os.path.isfile(os.path.join(flagged, "_lakekit", "catalog.db"))
+    assert not os.path.exists(tmp_path / "given")
+    linted = lakekit.lint_query(["SELECT id FROM d.t WHERE year = '2024'"], settings=given, warehouse=flagged)
+    assert not any(n.startswith("no catalog") for n in linted.notes)
+    rows = lakekit.query("SELECT count(*) AS n FROM d.t", settings=given, warehouse=flagged).to_pylist()
+    assert rows == [{"n": 1}]
+    assert not os.path.exists(tmp_path / "given")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lakekit.lint import lint_layout, lint_query
+from lakekit import lint_layout, lint_query
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECT = re.compile(r"^\s*(?:--|#)\s*expect:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)

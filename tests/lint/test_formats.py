@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from lakekit.cli import main
-from lakekit.lint import lint_layout, lint_query
+from lakekit import lint_layout, lint_query
 from lakekit.lint.formatters import format_github, format_json, format_text, sarif_document
 from lakekit.lint.violation import Violation
 

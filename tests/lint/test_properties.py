@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from lakekit.config import Settings
 from lakekit.errors import LakekitError
-from lakekit.lint import lint_query
+from lakekit import lint_query
 from lakekit.lint.noqa import is_silenced, parse_noqa
 
 NO_CATALOG = Settings(warehouse="/nonexistent/lake")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakekit.lint import lint_layout, lint_query
+from lakekit import lint_layout, lint_query
 from lakekit.lint.rules import RULES
 from tests.lint.conftest import with_lint_config, write_file
 

@@ -14,7 +14,7 @@ import pytest
 import lakekit
 from lakekit.config import Settings
 from lakekit.errors import UsageError
-from lakekit.lint import lint_layout, lint_query
+from lakekit import lint_layout, lint_query
 from lakekit.sample import events_jsonl
 from tests.lint.conftest import events_table
 

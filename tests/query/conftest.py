@@ -23,7 +23,7 @@ import pytest
 from lakekit.catalog import Column, Partition, Table
 from lakekit.catalog.local import LocalCatalog
 from lakekit.config import resolve_settings
-from lakekit.parquet_stats import read_file_stats
+from lakekit.parquet import read_file_stats
 from lakekit.storage import Storage
 
 FIRST_DAY = dt.date(2024, 2, 25)

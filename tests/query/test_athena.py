@@ -19,7 +19,9 @@ import pytest
 from lakekit.config import resolve_settings
 from lakekit.engines.athena import POLL_FIRST, POLL_FACTOR, AthenaEngine
 from lakekit.errors import BudgetExceeded, QueryCancelled, QueryFailed, QueryTimeout
-from lakekit.query import run_query
+from lakekit import run_query
+from lakekit.plan import Estimate, QueryPlan
+from lakekit.sql import parse_statements
 
 
 def _post(url: str, payload: dict) -> None:
@@ -69,6 +71,12 @@ def settings(tmp_path):
                             env={}, cwd=str(tmp_path))
 
 
+def plan_of(sql: str, database: str | None = None) -> QueryPlan:
+    """A plan with no scans: the Athena engine needs only its SQL and database."""
+    [statement] = parse_statements(sql)
+    return QueryPlan(sql, statement, (), Estimate.from_tables([]), database)
+
+
 def state_of(query_id: str) -> str:
     client = boto3.client("athena", region_name="us-east-1")
     return client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"]
@@ -79,7 +87,10 @@ def test_success_fetches_typed_rows_and_reports_statistics(aws, tmp_path):
                  [("day", "date"), ("n", "bigint"), ("revenue", "double"), ("ok", "boolean"), ("at", "timestamp")])
     recorder = Recorder()
     engine = AthenaEngine(settings(tmp_path), boto3_session=recorder.session)
-    result = engine.execute("SELECT day, n, revenue, ok, at FROM analytics.events", database="analytics")
+    plan = plan_of("SELECT day, n, revenue, ok, at FROM analytics.events", database="analytics")
+    before = (plan.sql, plan.statement.sql(dialect="athena"), plan.plans, plan.default_database)
+    result = engine.execute(plan)
+    assert (plan.sql, plan.statement.sql(dialect="athena"), plan.plans, plan.default_database) == before
     assert result.table.to_pylist() == [
         {"day": dt.date(2024, 3, 1), "n": 42, "revenue": 12.5, "ok": True, "at": dt.datetime(2024, 3, 1, 10)},
         {"day": dt.date(2024, 3, 2), "n": None, "revenue": 0.0, "ok": False, "at": None},
@@ -99,7 +110,7 @@ def test_polls_with_growing_pauses_until_done(aws, tmp_path, steps):
     steps(3)
     pauses: list[float] = []
     engine = AthenaEngine(settings(tmp_path), sleep=pauses.append)
-    engine.execute("SELECT 1")
+    engine.execute(plan_of("SELECT 1"))
     assert len(pauses) >= 4
     assert pauses[:3] == pytest.approx([POLL_FIRST, POLL_FIRST * POLL_FACTOR, POLL_FIRST * POLL_FACTOR**2])
     assert all(b >= a for a, b in zip(pauses, pauses[1:]))
@@ -115,7 +126,7 @@ def test_failed_query_reports_athenas_reason(aws, tmp_path):
     session.events.register("after-call.athena.GetQueryExecution", fail)
     engine = AthenaEngine(settings(tmp_path), boto3_session=session)
     with pytest.raises(QueryFailed, match="failed: COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved"):
-        engine.execute("SELECT x FROM analytics.events")
+        engine.execute(plan_of("SELECT x FROM analytics.events"))
 
 
 def test_query_cancelled_elsewhere_is_reported(aws, tmp_path, steps):
@@ -129,7 +140,7 @@ def test_query_cancelled_elsewhere_is_reported(aws, tmp_path, steps):
 
     engine = AthenaEngine(settings(tmp_path), boto3_session=recorder.session, sleep=someone_cancels)
     with pytest.raises(QueryCancelled, match="was cancelled"):
-        engine.execute("SELECT 1")
+        engine.execute(plan_of("SELECT 1"))
 
 
 def _latest_id(client) -> str:
@@ -140,7 +151,7 @@ def test_timeout_stops_the_query(aws, tmp_path, steps):
     steps(1000)
     engine = AthenaEngine(settings(tmp_path), sleep=lambda s: __import__("time").sleep(min(s, 0.05)))
     with pytest.raises(QueryTimeout, match="did not finish within 0.3 s and was stopped") as info:
-        engine.execute("SELECT 1", timeout=0.3)
+        engine.execute(plan_of("SELECT 1"), timeout=0.3)
     query_id = str(info.value).split()[2]
     assert state_of(query_id) == "CANCELLED"
 
@@ -153,7 +164,7 @@ def test_ctrl_c_stops_the_query(aws, tmp_path, steps):
 
     engine = AthenaEngine(settings(tmp_path), sleep=ctrl_c)
     with pytest.raises(QueryCancelled, match="interrupted") as info:
-        engine.execute("SELECT 1")
+        engine.execute(plan_of("SELECT 1"))
     query_id = str(info.value).split()[1]
     assert state_of(query_id) == "CANCELLED"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lakekit.cost import MB, MIN_BILLED_BYTES, TB, Estimate, TableEstimate, billed_bytes, cost_usd
+from lakekit.plan import MB, MIN_BILLED_BYTES, TB, Estimate, TableEstimate, billed_bytes, cost_usd
 from lakekit.errors import BudgetExceeded
-from lakekit.query import check_budget
+from lakekit.plan import check_budget
 
 
 @pytest.mark.parametrize(

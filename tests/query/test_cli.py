@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from lakekit.cli import main
-from lakekit.cost import MIN_BILLED_BYTES
+from lakekit.plan import MIN_BILLED_BYTES
 from tests.query.conftest import build_lake
 
 SQL = "SELECT day, count(*) AS n FROM lake.clicks WHERE month = '03' AND day <= '02' GROUP BY day ORDER BY day"
@@ -32,7 +32,7 @@ def test_csv_rows_on_stdout_and_readout_on_stderr(cli_lake):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == '"day","n"\n"01",2400\n"02",2400\n'
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("Estimate: ") and "10.00 MB billed, $0.000048 at $5.00/TB" in lines[0]
+    assert lines[0].startswith("Estimate: ") and "10.00 MiB billed, $0.000048 at $5.00/TB" in lines[0]
     assert lines[1].startswith("  lake.clicks: 2/12 partitions, 4 files, 12 row groups, ")
     assert lines[1].endswith("; columns: no columns (footers only)")
     assert lines[-1].startswith("Run time: ") and "(local engine, 2 rows); estimated " in lines[-1]
@@ -63,7 +63,7 @@ def test_max_cost_refuses_with_exit_3(cli_lake):
     assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr == (
-        "error: estimated cost $0.000048 (10.00 MB billed) is over --max-cost $0.000010; the query was not run\n"
+        "error: estimated cost $0.000048 (10.00 MiB billed) is over --max-cost $0.000010; the query was not run\n"
     )
 
 
@@ -84,7 +84,8 @@ def test_output_parquet_file(cli_lake, tmp_path):
     "args, message",
     [
         (["SELECT FROM WHERE"], "error: SQL syntax error at line 1, column 13 near 'WHERE'"),
-        (["SELECT * FROM lake.clickz"], "error: table lake.clickz not found in catalog local; did you mean lake.clicks?"),
+        (["SELECT * FROM lake.clickz"],
+         "error: table lake.clickz not found in catalog local ({warehouse}); did you mean lake.clicks?"),
         ([], "error: give the SQL as an argument or with -f FILE (one of the two)"),
         (["SELECT 1; SELECT 2"], "error: one statement at a time, got 2; run them one by one"),
     ],
@@ -92,7 +93,7 @@ def test_output_parquet_file(cli_lake, tmp_path):
 def test_bad_input_is_one_line_and_exit_2(cli_lake, args, message):
     result = invoke(*args, "--warehouse", cli_lake.warehouse)
     assert result.exit_code == 2
-    assert result.stderr.startswith(message)
+    assert result.stderr.startswith(message.format(warehouse=cli_lake.warehouse))
     assert result.stderr.count("\n") == 1
 
 

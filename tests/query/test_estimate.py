@@ -18,8 +18,9 @@ from typing import Callable
 import pyarrow.parquet as pq
 import pytest
 
-from lakekit.cost import billed_bytes, is_hidden_file
-from lakekit.query import estimate, run_query
+from lakekit.paths import is_hidden as is_hidden_file
+from lakekit.plan import billed_bytes
+from lakekit import estimate, run_query
 from tests.query.conftest import CLICK_COLUMNS, DAYS
 
 ALL_DAYS = lambda d: True  # noqa: E731
@@ -316,7 +317,7 @@ def test_footers_are_read_on_demand_and_cached(tmp_path):
 def test_catalog_that_filters_files_by_partition_gives_the_same_estimate(lake):
     """A catalog whose list_files takes ``partitions=`` is asked only for the kept ones."""
     from lakekit.catalog.local import LocalCatalog
-    from lakekit.query import plan_query
+    from lakekit.plan import plan_query
     from lakekit.storage import Storage
 
     class FilteringCatalog(LocalCatalog):

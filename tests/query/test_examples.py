@@ -10,7 +10,7 @@ import pytest
 
 import lakekit
 from lakekit.config import resolve_settings
-from lakekit.query import run_query
+from lakekit import run_query
 from lakekit.sample import events
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -15,7 +15,7 @@ from lakekit.catalog.local import LocalCatalog
 from lakekit.config import resolve_settings
 from lakekit.engines.local import LocalEngine
 from lakekit.errors import QueryTimeout, UsageError
-from lakekit.query import run_query
+from lakekit import run_query
 
 
 def test_duckdb_settings_are_offline_and_utc():
@@ -105,7 +105,7 @@ def test_s3_warehouse_reads_through_pyarrow_and_counts_bytes(aws, tmp_path):
 
 def test_column_added_later_reads_as_null_in_older_partitions(tmp_path):
     """Schema evolution: a column only newer files hold is NULL for older partitions."""
-    from lakekit.parquet_stats import read_file_stats
+    from lakekit.parquet import read_file_stats
     from lakekit.storage import Storage
 
     warehouse = str(tmp_path / "wh")
@@ -128,3 +128,32 @@ def test_column_added_later_reads_as_null_in_older_partitions(tmp_path):
     assert old.to_pylist() == [{"n": 1, "extra": None}, {"n": 2, "extra": None}]
     both = run_query("SELECT n, extra FROM db.t ORDER BY n", settings=settings).table
     assert both.column("extra").to_pylist() == [None, None, "new"]
+
+
+def test_execute_leaves_the_plan_as_it_was(lake):
+    """An engine takes a plan and never changes it: the same plan runs twice alike."""
+    import copy
+
+    from lakekit import open_lake
+    from lakekit.plan import QueryPlan
+
+    sql = ("SELECT c.country, count(*) AS n FROM lake.clicks c JOIN lake.users u ON c.user_id = u.user_id "
+           "WHERE c.day = '01' GROUP BY c.country ORDER BY c.country")
+    with open_lake(settings=lake.settings) as opened:
+        plan = opened.plan(sql)
+    assert isinstance(plan, QueryPlan)
+    before_sql = plan.statement.sql(dialect="athena")
+    before_nodes = [p.scan.node.sql(dialect="athena") for p in plan.plans]
+    before_files = copy.deepcopy([[f.uri for f in p.files] for p in plan.plans])
+    engine = LocalEngine(lake.settings)
+    try:
+        first = engine.execute(plan).table
+        assert plan.statement.sql(dialect="athena") == before_sql
+        assert "lakekit_scan" not in before_sql
+        assert [p.scan.node.sql(dialect="athena") for p in plan.plans] == before_nodes
+        assert [[f.uri for f in p.files] for p in plan.plans] == before_files
+        assert all(p.scan.node.root() is plan.statement for p in plan.plans)
+        second = engine.execute(plan).table
+    finally:
+        engine.close()
+    assert first.to_pylist() == second.to_pylist() and first.num_rows > 0

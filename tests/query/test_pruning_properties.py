@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lakekit.catalog import Column, Partition, Table
-from lakekit.cost import ConstantEvaluator, _domain, _prune_by_values
+from lakekit.plan.domains import domain_of as _domain
+from lakekit.plan.evaluator import ConstantEvaluator
+from lakekit.plan.partitions import prune_by_values as _prune_by_values
 
 EVALUATOR = ConstantEvaluator()
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from lakekit.athena_types import TIMESTAMP, arrow_type, athena_type
+from lakekit.types import TIMESTAMP, arrow_type, athena_type
 from lakekit.catalog.base import Column
 from lakekit.errors import InputError, UsageError
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from lakekit.errors import InputError, RejectLimitExceeded
-from lakekit.ingest.options import IngestOptions
-from lakekit.ingest.parse import CsvParser, JsonParser, Reject, line_records, parse_block
-from lakekit.ingest.schema import TableSchema, conform
-from lakekit.ingest.sources import STDIN, Block, PeekedStream, Source, open_source, read_blocks
-from lakekit.ingest.writer import PartitionedWriter, split_by_partition
+from lakekit.ingestion.options import IngestOptions
+from lakekit.ingestion.parse import CsvParser, JsonParser, Reject, line_records, parse_block
+from lakekit.ingestion.schema import TableSchema, conform
+from lakekit.ingestion.sources import STDIN, Block, PeekedStream, Source, open_source, read_blocks
+from lakekit.ingestion.writer import PartitionedWriter, split_by_partition
 from lakekit.storage import Storage
 
 

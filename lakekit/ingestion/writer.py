@@ -21,10 +21,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lakekit.catalog.base import DataFile
-from lakekit.ingest.schema import partition_values
+from lakekit.ingestion.schema import partition_values
 from lakekit.names import check_partition_value
-from lakekit.parquet_stats import stats_from_metadata
-from lakekit.storage import Storage, is_s3, join
+from lakekit.parquet import stats_from_metadata
+from lakekit.paths import SPOOL_PREFIX, join, partition_path
+from lakekit.storage import Storage
 
 PARQUET_COMPRESSION = {"zstd": "zstd", "snappy": "snappy", "gzip": "gzip", "none": "none"}
 
@@ -135,7 +136,7 @@ class PartitionedWriter:
         # Files bound for S3 are written to a local spool first and uploaded whole when
         # closed: an open multipart upload holds a part in memory per file, which with
         # many partitions open would break the memory budget.
-        self.spool = tempfile.mkdtemp(prefix="lakekit-spool-") if is_s3(staging_root) else None
+        self.spool = tempfile.mkdtemp(prefix=SPOOL_PREFIX) if storage.backend_for(staging_root).spools_writes else None
 
     # -- input ---------------------------------------------------------------------------
     def add(self, table: pa.Table, keys: pa.Array | None) -> None:
@@ -179,8 +180,8 @@ class PartitionedWriter:
         if not self.partition_by:
             return (), ""
         values = partition_values(key, self.partition_by)
-        parts = [f"{k}={check_partition_value(k, v)}" for k, v in zip(self.partition_by, values)]
-        return values, "/".join(parts)
+        checked = [check_partition_value(k, v) for k, v in zip(self.partition_by, values)]
+        return values, partition_path(self.partition_by, checked)
 
     def _open(self, key: int, schema: pa.Schema) -> _OpenFile:
         if len(self.open_files) >= self.max_open_files:

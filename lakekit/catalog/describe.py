@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from lakekit.catalog import Catalog, require_table
+from lakekit.catalog.base import Catalog, require_table
 from lakekit.names import parse_table_name
+from lakekit.paths import partition_path
 
 
 def list_tables(catalog: Catalog, database: str | None = None) -> list[dict]:
@@ -40,7 +41,7 @@ def describe_table(catalog: Catalog, qualified: str) -> dict:
     for p in catalog.list_partitions(db, name) if keys else []:
         nfiles, rows, size = per_partition.get(tuple(p.values), (0, 0, 0))
         partitions.append({
-            "name": "/".join(f"{k}={v}" for k, v in zip(keys, p.values)),
+            "name": partition_path(keys, p.values),
             "values": list(p.values),
             "location": p.location,
             "files": nfiles,

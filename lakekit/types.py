@@ -1,13 +1,22 @@
-"""Arrow types <-> Athena (Hive DDL) type names.
+"""Athena (Hive DDL) type names <-> Arrow types <-> DuckDB types: the one type table.
 
 lakekit writes only types that map one to one onto Athena's, so a table's catalog
 columns, its Parquet schema and what Athena reads always agree.
+
+``timestamp`` is one type everywhere: Athena's ``timestamp`` (no zone, UTC by
+lakekit's convention), Arrow ``timestamp[us, tz=UTC]`` in the files lakekit writes,
+and DuckDB ``TIMESTAMP WITH TIME ZONE`` (what DuckDB reads those files as; every
+DuckDB connection lakekit opens has ``TimeZone='UTC'``, so it shows the same
+wall-clock values Athena shows). Values that come back zone-aware are turned into
+naive UTC before they are compared with anything.
 
 >>> import pyarrow as pa
 >>> athena_type(pa.timestamp("us", "UTC")), athena_type(pa.list_(pa.int64()))
 ('timestamp', 'array<bigint>')
 >>> arrow_type("struct<a:bigint,b:array<string>>")
 StructType(struct<a: int64, b: list<item: string>>)
+>>> duckdb_type("bigint"), duckdb_type("timestamp"), duckdb_type("array<string>")
+('BIGINT', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR')
 """
 
 from __future__ import annotations
@@ -18,6 +27,25 @@ import pyarrow.types as pat
 from lakekit.errors import UsageError
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+#: Athena type -> DuckDB type, for the simple types lakekit reads with DuckDB.
+_SIMPLE_TO_DUCKDB = {
+    "string": "VARCHAR", "varchar": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER",
+    "integer": "INTEGER", "smallint": "SMALLINT", "tinyint": "TINYINT", "double": "DOUBLE",
+    "float": "FLOAT", "real": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE", "binary": "BLOB",
+}
+
+
+def duckdb_type(athena: str) -> str:
+    """The DuckDB type for an Athena type name (VARCHAR for anything unusual)."""
+    return _SIMPLE_TO_DUCKDB.get(athena.lower(), "VARCHAR")
+
+
+def duckdb_type_or_none(athena: str) -> str | None:
+    """The DuckDB type for a simple Athena type name, None for any other."""
+    return _SIMPLE_TO_DUCKDB.get(athena.lower())
+
 
 _SIMPLE_TO_ARROW = {
     "bigint": pa.int64(),

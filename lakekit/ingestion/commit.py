@@ -21,27 +21,31 @@ import os
 import socket
 import time
 
+from lakekit import paths
+from lakekit.catalog.base import Catalog
 from lakekit.storage import Storage
 
-STAGING = ("_lakekit", "staging")
-JOURNAL = ("_lakekit", "journal")
 # A staging folder on S3 (where no process id can be checked) older than this is
 # taken as abandoned.
 ABANDONED_AFTER_S = 24 * 3600
 
 
 def staging_root(storage: Storage, ingest_id: str) -> str:
-    return storage.uri(*STAGING, ingest_id)
+    return paths.staging_uri(storage.root, ingest_id)
 
 
 def journal_uri(storage: Storage, ingest_id: str) -> str:
-    return storage.uri(*JOURNAL, f"{ingest_id}.json")
+    return paths.journal_uri(storage.root, ingest_id)
+
+
+def _owner_uri(storage: Storage, ingest_id: str) -> str:
+    return paths.staging_uri(storage.root, ingest_id, "_owner.json")
 
 
 def claim_staging(storage: Storage, ingest_id: str) -> None:
     """Mark the staging folder as owned by this process, so others leave it alone."""
     owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    storage.write_bytes(storage.uri(*STAGING, ingest_id, "_owner.json"), json.dumps(owner).encode())
+    storage.write_bytes(_owner_uri(storage, ingest_id), json.dumps(owner).encode())
 
 
 def write_journal(storage: Storage, ingest_id: str, table: str, moves: list[tuple[str, str]], deletes: list[str]) -> None:
@@ -73,10 +77,10 @@ def discard(storage: Storage, ingest_id: str) -> None:
 
 def _owner_alive(storage: Storage, ingest_id: str) -> bool:
     try:
-        owner = json.loads(storage.read_bytes(storage.uri(*STAGING, ingest_id, "_owner.json")))
+        owner = json.loads(storage.read_bytes(_owner_uri(storage, ingest_id)))
     except Exception:  # noqa: BLE001 - no readable owner: judge by age below
         owner = None
-    if owner and not storage.root.startswith("s3://"):
+    if owner and not storage.is_remote:
         if owner.get("host") != socket.gethostname():
             return time.time() - owner.get("started", 0) < ABANDONED_AFTER_S
         try:
@@ -90,10 +94,11 @@ def _owner_alive(storage: Storage, ingest_id: str) -> bool:
     return time.time() - started < ABANDONED_AFTER_S
 
 
-def recover(storage: Storage, catalog) -> dict[str, list[str]]:
+def recover(storage: Storage, catalog: Catalog) -> dict[str, list[str]]:
     """Finish committed ingests and remove abandoned ones. Returns what was done."""
     done: dict[str, list[str]] = {"rolled_forward": [], "rolled_back": []}
-    journals = [e.uri for e in storage.list_files(storage.uri(*JOURNAL), recursive=False) if e.uri.endswith(".json")]
+    journals = [e.uri for e in storage.list_files(paths.journal_uri(storage.root), recursive=False)
+                if e.uri.endswith(".json")]
     for uri in journals:
         ingest_id = os.path.basename(uri)[: -len(".json")]
         if catalog.is_committed(ingest_id):
@@ -108,7 +113,7 @@ def recover(storage: Storage, catalog) -> dict[str, list[str]]:
         elif not _owner_alive(storage, ingest_id):
             discard(storage, ingest_id)
             done["rolled_back"].append(ingest_id)
-    for folder in storage.list_dirs(storage.uri(*STAGING)):
+    for folder in storage.list_dirs(paths.lakekit_uri(storage.root, "staging")):
         ingest_id = os.path.basename(folder.rstrip("/"))
         if catalog.is_committed(ingest_id):
             # Committed and journal already carried out: only the folder was left.

@@ -4,10 +4,11 @@ the table when it already exists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from lakekit.catalog.base import Table
 from lakekit.errors import UsageError
-from lakekit.ingest.schema import check_declared_columns
+from lakekit.ingestion.schema import check_declared_columns
 from lakekit.layout import COMPRESSIONS, Layout, load_layout, parse_partition_by, parse_size
 from lakekit.names import parse_table_name
 
@@ -31,8 +32,20 @@ class IngestOptions:
     projection: bool
 
 
-def resolve_options(table, layout, timestamp_column, partition_by, input_format, compression,
-                     target_file_size, mode, max_rejects, projection) -> IngestOptions:
+def resolve_options(
+    *,
+    table: str | None,
+    layout: str | Layout | None,
+    timestamp_column: str | None,
+    partition_by: str | Sequence[str] | None,
+    input_format: str,
+    compression: str | None,
+    target_file_size: str | int | None,
+    mode: str,
+    max_rejects: int | None,
+    projection: bool | None,
+) -> IngestOptions:
+    """Merge the flags with the layout file (a flag wins) and check them."""
     lay: Layout | None = None
     if layout is not None:
         lay = layout if isinstance(layout, Layout) else load_layout(str(layout))

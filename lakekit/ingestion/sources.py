@@ -17,6 +17,8 @@ from typing import BinaryIO, Iterator
 import pyarrow as pa
 
 from lakekit.errors import InputError, UsageError
+from lakekit.paths import is_hidden, is_hidden_name, is_s3
+from lakekit.storage import Storage
 
 COMPRESSED_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -50,7 +52,7 @@ class Source:
         return None
 
 
-def expand_sources(args: list[str], storage) -> list[Source]:
+def expand_sources(args: list[str], storage: Storage) -> list[Source]:
     """Files, folders (every non-hidden file inside, recursively), globs, s3:// and '-'.
 
     ``storage`` (a :class:`lakekit.storage.Storage`) lists ``s3://`` sources.
@@ -61,9 +63,10 @@ def expand_sources(args: list[str], storage) -> list[Source]:
     for arg in args:
         if arg == STDIN:
             out.append(Source(STDIN, None))
-        elif arg.startswith("s3://"):
+        elif is_s3(arg):
             if arg.endswith("/") or storage.is_dir(arg):
-                found = sorted((e for e in storage.list_files(arg.rstrip("/")) if not _hidden(e.uri)), key=lambda e: e.uri)
+                found = sorted((e for e in storage.list_files(arg.rstrip("/")) if not is_hidden(e.uri)),
+                               key=lambda e: e.uri)
                 out.extend(Source(e.uri, e.size) for e in found)
             elif storage.exists(arg):
                 out.append(Source(arg, storage.size(arg)))
@@ -71,9 +74,9 @@ def expand_sources(args: list[str], storage) -> list[Source]:
                 raise InputError(f"source {arg} not found; check the bucket and key")
         elif os.path.isdir(arg):
             for root, dirs, files in os.walk(arg):
-                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+                dirs[:] = sorted(d for d in dirs if not is_hidden_name(d))
                 for f in sorted(files):
-                    if not f.startswith((".", "_")):
+                    if not is_hidden_name(f):
                         path = os.path.abspath(os.path.join(root, f))
                         out.append(Source(path, os.path.getsize(path)))
         elif os.path.isfile(arg):
@@ -90,10 +93,6 @@ def expand_sources(args: list[str], storage) -> list[Source]:
     if sum(s.uri == STDIN for s in out) > 1:
         raise UsageError("stdin (-) can be given only once")
     return out
-
-
-def _hidden(uri: str) -> bool:
-    return os.path.basename(uri).startswith((".", "_"))
 
 
 class HashingReader:
@@ -118,12 +117,11 @@ class HashingReader:
         self.closed = True
 
 
-def file_hash(source: Source, storage) -> str:
+def file_hash(source: Source, storage: Storage) -> str:
     """Content hash of a stored source: sha256 of its bytes, or the S3 ETag."""
-    if source.uri.startswith("s3://"):
-        etag = storage.etag(source.uri) if hasattr(storage, "etag") else None
-        if etag:
-            return f"etag:{etag}"
+    etag = storage.etag(source.uri)  # a fingerprint the storage keeps for free (S3), else None
+    if etag:
+        return f"etag:{etag}"
     sha = hashlib.sha256()
     with storage.open_input(source.uri) as f:
         # Arrow buffers come from its own pool and go back promptly; 8 MiB Python

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from lakekit.ingest.sources import Block
+from lakekit.ingestion.sources import Block
 
 
 @dataclass(frozen=True)

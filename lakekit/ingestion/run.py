@@ -1,11 +1,9 @@
-"""``lakekit.ingest``: raw records in, a partitioned Parquet table out, nothing lost.
+"""One ingest, start to finish: sources -> parse -> schema -> pipeline -> writer -> commit.
 
->>> import os, tempfile, json
->>> src = os.path.join(tempfile.mkdtemp(), "e.jsonl")
->>> _ = open(src, "w").write(json.dumps({"id": 1, "ts": "2024-03-07T10:00:00Z"}) + "\\n")
->>> r = ingest(src, "demo.events", timestamp_column="ts", warehouse=tempfile.mkdtemp())
->>> r.records_read, r.records_written, r.records_rejected, r.partitions_written
-(1, 1, 0, 1)
+Raw records in, a partitioned Parquet table out, nothing lost: every record read is
+written or rejected, and the table changes only when the catalog commit succeeds
+(:mod:`lakekit.ingestion.commit`). :meth:`lakekit.Lake.ingest` resolves the options
+and calls :func:`run_ingest`.
 """
 
 from __future__ import annotations
@@ -15,27 +13,23 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import pyarrow as pa
 
-from lakekit.catalog import open_catalog
-from lakekit.catalog.base import Column, IngestCommit, Load, Partition, Table
-from lakekit.config import Settings, resolve_settings
-from lakekit.errors import LakekitError, UsageError
-from lakekit.ingest import commit as commits
-from lakekit.ingest.options import IngestOptions, reconcile_with_existing, resolve_options
-from lakekit.ingest.pipeline import RejectsFile, Run, read_all
-from lakekit.ingest.schema import TableSchema
-from lakekit.ingest.sources import STDIN, Source, expand_sources, file_hash
-from lakekit.ingest.writer import PartitionedWriter
-from lakekit.layout import Layout
+from lakekit import paths
+from lakekit.catalog.base import Catalog, Column, IngestCommit, Load, Partition, Table
+from lakekit.catalog.projection import projection_parameters
+from lakekit.errors import LakekitError
+from lakekit.ingestion import commit as commits
+from lakekit.ingestion.options import IngestOptions, reconcile_with_existing
+from lakekit.ingestion.pipeline import RejectsFile, Run, read_all
+from lakekit.ingestion.schema import TableSchema
+from lakekit.ingestion.sources import STDIN, Source, expand_sources, file_hash
+from lakekit.ingestion.writer import PartitionedWriter
 from lakekit.storage import Storage, join
 
-if TYPE_CHECKING:  # pragma: no cover
-    import boto3
-
-__all__ = ["IngestResult", "ingest"]
+__all__ = ["IngestResult", "run_ingest"]
 
 DEFAULT_MEMORY_BUDGET = 64 << 20
 DEFAULT_BLOCK_SIZE = 4 << 20
@@ -71,59 +65,29 @@ def _pause_point(name: str) -> None:
         time.sleep(float(os.environ.get("LAKEKIT_TEST_PAUSE_SECONDS", "60")))
 
 
-def ingest(
-    sources: str | Sequence[str],
-    table: str | None = None,
+def run_ingest(
     *,
-    timestamp_column: str | None = None,
-    partition_by: str | Sequence[str] | None = None,
-    input_format: str = "auto",
-    compression: str | None = None,
-    target_file_size: str | int | None = None,
-    mode: str = "append",
-    max_rejects: int | None = None,
-    layout: str | Layout | None = None,
+    sources: str | Sequence[str],
+    options: IngestOptions,
+    storage: Storage,
+    catalog: Catalog,
     force: bool = False,
-    projection: bool | None = None,
-    warehouse: str | None = None,
-    catalog: str | None = None,
-    settings: Settings | None = None,
     memory_budget: int | None = None,
     block_size: int | None = None,
     progress: bool = False,
-    boto3_session: "boto3.Session | None" = None,
 ) -> IngestResult:
-    """Ingest JSON Lines / CSV sources into a partitioned Parquet table and register it.
+    """Ingest ``sources`` into the table ``options`` names, committing all or nothing.
 
-    Args:
-        sources: files, folders, globs, ``s3://`` URIs, or ``"-"`` for stdin.
-        table: ``DB.TABLE`` (or from ``layout``).
-        timestamp_column: the column partition values come from (UTC); without it the
-            table is not partitioned.
-        partition_by: ``"year,month,day"`` (default), ``"year,month"`` or ``"year"``.
-        mode: ``append`` or ``overwrite-partitions`` (replace exactly the partitions the
-            input touches).
-        max_rejects: abort, committing nothing, when more records than this are rejected.
-        force: ingest sources even when their content was ingested before.
-        memory_budget: bytes of rows buffered before the largest buffers are written.
-
-    Returns:
-        :class:`IngestResult`, the same fields as the command's JSON.
+    >>> import os, tempfile, json
+    >>> import lakekit
+    >>> src = os.path.join(tempfile.mkdtemp(), "e.jsonl")
+    >>> _ = open(src, "w").write(json.dumps({"id": 1, "ts": "2024-03-07T10:00:00Z"}) + "\\n")
+    >>> r = lakekit.ingest(src, "demo.events", timestamp_column="ts", warehouse=tempfile.mkdtemp())
+    >>> r.records_read, r.records_written, r.records_rejected, r.partitions_written
+    (1, 1, 0, 1)
     """
     started = time.monotonic()
-    settings = settings or resolve_settings(warehouse=warehouse, catalog=catalog)
-    opts = resolve_options(table, layout, timestamp_column, partition_by, input_format, compression,
-                            target_file_size, mode, max_rejects, projection)
-    storage = Storage(settings.warehouse, boto3_session)
-    cat = open_catalog(settings, boto3_session)
-    try:
-        return _ingest(sources, opts, storage, cat, force, memory_budget, block_size, progress, started)
-    finally:
-        cat.close()
-
-
-def _ingest(sources, opts: IngestOptions, storage: Storage, cat, force, memory_budget, block_size,
-            progress, started) -> IngestResult:
+    opts, cat = options, catalog
     commits.recover(storage, cat)
     qualified = f"{opts.database}.{opts.name}"
     existing = cat.get_table(opts.database, opts.name)
@@ -154,7 +118,7 @@ def _ingest(sources, opts: IngestOptions, storage: Storage, cat, force, memory_b
         to_read.append((src, digest))
 
     ingest_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
-    rejects_uri = storage.uri("_lakekit", "rejects", opts.database, opts.name, f"{ingest_id}.jsonl")
+    rejects_uri = paths.rejects_uri(storage.root, opts.database, opts.name, ingest_id)
     result_base = dict(table=qualified, ingest_id=ingest_id, skipped_sources=skipped)
     if not to_read:
         return IngestResult(records_read=0, records_written=0, records_rejected=0, files_written=0,
@@ -197,7 +161,7 @@ def _ingest(sources, opts: IngestOptions, storage: Storage, cat, force, memory_b
             table=table_def,
             ingest_id=ingest_id,
             partitions=[] if opts.projection or not opts.partition_by else [
-                Partition(p, join(location, *[f"{k}={v}" for k, v in zip(opts.partition_by, p)])) for p in partitions],
+                Partition(p, paths.partition_location(location, opts.partition_by, p)) for p in partitions],
             files=[s.stats for s in staged],
             loads=[Load(src.name, hashes.get(src.uri) or digest or "", ingest_id, dt.datetime.now(dt.timezone.utc),
                         run.counts[src.name].read, run.counts[src.name].written, run.counts[src.name].rejected)
@@ -251,23 +215,19 @@ def _table_definition(existing: Table | None, opts: IngestOptions, schema: Table
     )
 
 
-def _files_to_replace(storage: Storage, cat, table: Table, partitions: set, new_files: set[str]) -> list[str]:
+def _files_to_replace(storage: Storage, cat: Catalog, table: Table, partitions: set, new_files: set[str]) -> list[str]:
     """Every data file now in the partitions being overwritten: catalogued or not."""
     old = {f.uri for f in cat.list_files(table.database, table.name) if tuple(f.partition_values) in partitions}
     keys = [c.name for c in table.partition_keys]
     for values in partitions:
-        folder = join(table.location, *[f"{k}={v}" for k, v in zip(keys, values)])
+        folder = paths.partition_location(table.location, keys, values)
         for entry in storage.list_files(folder, recursive=False):
-            if not os.path.basename(entry.uri).startswith(("_", ".")):
+            if not paths.is_hidden(entry.uri):
                 old.add(entry.uri)
     return sorted(old - new_files)
 
 
 def _apply_projection(table: Table, opts: IngestOptions, staged) -> None:
-    try:
-        from lakekit.catalog.projection import projection_parameters
-    except ImportError as ex:  # pragma: no cover - depends on the AWS package being present
-        raise UsageError("partition projection is not available in this build") from ex
     table.parameters.update(projection_parameters(table, opts.partition_by, [s.partition for s in staged]))
 
 

@@ -1,0 +1,471 @@
+"""``Lake``: one lake's settings, storage and catalog, opened once, and the API on it.
+
+A :class:`Lake` resolves its settings once (flag > ``LAKEKIT_*`` env > ``lakekit.toml``
+> default), opens its storage and catalog on first use and keeps them until
+:meth:`Lake.close` (or the end of a ``with`` block). Every operation is a method; the
+module functions (``lakekit.ingest``, ``lakekit.query`` ...) open a lake, call one
+method and close it.
+
+>>> import tempfile
+>>> with open_lake(warehouse=tempfile.mkdtemp()) as lake:
+...     lake.query("SELECT 1 AS one").to_pylist()
+[{'one': 1}]
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import pyarrow as pa
+
+from lakekit.catalog import Catalog, open_catalog
+from lakekit.catalog.crawl import CrawlResult, crawl_table
+from lakekit.catalog.describe import describe_table, list_tables
+from lakekit.catalog.sync import SyncResult, sync_table
+from lakekit.config import Settings, resolve_settings
+from lakekit.engines import ActualScan, Engine, QueryResult, open_engine
+from lakekit.errors import UsageError
+from lakekit.ingestion.commit import recover
+from lakekit.ingestion.options import resolve_options
+from lakekit.ingestion.run import IngestResult, run_ingest
+from lakekit.layout import Layout
+from lakekit.lint.options import lint_options
+from lakekit.lint.result import LintResult
+from lakekit.lint.run import run_lint_layout, run_lint_query
+from lakekit.plan import Estimate, QueryPlan, check_budget, check_price, plan_query
+from lakekit.storage import Storage
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+
+__all__ = [
+    "Lake",
+    "crawl",
+    "estimate",
+    "ingest",
+    "lint_layout",
+    "lint_query",
+    "open_lake",
+    "query",
+    "run_query",
+    "sync",
+]
+
+RuleCodes = Sequence[str] | str | None
+
+
+class Lake:
+    """A lake: where its data lives (storage), where its tables are (catalog), what
+    runs its queries (engine), all from one :class:`~lakekit.config.Settings`."""
+
+    def __init__(self, settings: Settings, *, boto3_session: "boto3.Session | None" = None) -> None:
+        self.settings = settings
+        self.boto3_session = boto3_session
+        self._storage: Storage | None = None
+        self._catalog: Catalog | None = None
+
+    def __repr__(self) -> str:
+        return f"Lake(warehouse={self.settings.warehouse!r}, catalog={self.settings.catalog!r})"
+
+    # -- what a lake holds (opened on first use, once) ------------------------------------
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            self._storage = Storage(self.settings.warehouse, self.boto3_session)
+        return self._storage
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = open_catalog(self.settings, self.boto3_session)
+        return self._catalog
+
+    def existing_catalog(self) -> tuple[Catalog | None, str]:
+        """The catalog when there is one (a local catalog is not created by looking for
+        it), and where it was looked for."""
+        if self.settings.catalog == "glue":
+            return self.catalog, "glue"
+        path = self.settings.local_catalog_path()
+        if self._catalog is None and not os.path.isfile(path):
+            return None, path
+        return self.catalog, path
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
+
+    def __enter__(self) -> "Lake":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- ingest ----------------------------------------------------------------------------
+    def ingest(
+        self,
+        sources: str | Sequence[str],
+        table: str | None = None,
+        *,
+        timestamp_column: str | None = None,
+        partition_by: str | Sequence[str] | None = None,
+        input_format: str = "auto",
+        compression: str | None = None,
+        target_file_size: str | int | None = None,
+        mode: str = "append",
+        max_rejects: int | None = None,
+        layout: str | Layout | None = None,
+        force: bool = False,
+        projection: bool | None = None,
+        memory_budget: int | None = None,
+        block_size: int | None = None,
+        progress: bool = False,
+    ) -> IngestResult:
+        """Ingest JSON Lines / CSV sources into a partitioned Parquet table and register it.
+
+        Args:
+            sources: files, folders, globs, ``s3://`` URIs, or ``"-"`` for stdin.
+            table: ``DB.TABLE`` (or from ``layout``).
+            timestamp_column: the column partition values come from (UTC); without it the
+                table is not partitioned.
+            partition_by: ``"year,month,day"`` (default), ``"year,month"`` or ``"year"``.
+            mode: ``append`` or ``overwrite-partitions`` (replace exactly the partitions the
+                input touches).
+            max_rejects: abort, committing nothing, when more records than this are rejected.
+            force: ingest sources even when their content was ingested before.
+            memory_budget: bytes of rows buffered before the largest buffers are written.
+
+        Returns:
+            :class:`IngestResult`, the same fields as the command's JSON.
+        """
+        options = resolve_options(
+            table=table, layout=layout, timestamp_column=timestamp_column, partition_by=partition_by,
+            input_format=input_format, compression=compression, target_file_size=target_file_size,
+            mode=mode, max_rejects=max_rejects, projection=projection,
+        )
+        return run_ingest(
+            sources=sources, options=options, storage=self.storage, catalog=self.catalog, force=force,
+            memory_budget=memory_budget, block_size=block_size, progress=progress,
+        )
+
+    # -- queries ---------------------------------------------------------------------------
+    def plan(self, sql: str, *, price_per_tb: float | None = None) -> QueryPlan:
+        """Parse ``sql`` (one statement), find its scans, prune and size them."""
+        price = self._price(price_per_tb)
+        return plan_query(sql, catalog=self.catalog, storage=self.storage, price_per_tb=price)
+
+    def estimate(self, sql: str, *, price_per_tb: float | None = None) -> Estimate:
+        """What ``sql`` would scan and cost on Athena, without running it.
+
+        >>> import tempfile
+        >>> est = open_lake(warehouse=tempfile.mkdtemp()).estimate("SELECT 1")
+        >>> est.bytes_scanned, est.bytes_billed
+        (0, 10485760)
+        """
+        return self.plan(sql, price_per_tb=price_per_tb).estimate
+
+    def run_query(
+        self,
+        sql: str,
+        *,
+        engine: str | Engine | None = None,
+        max_cost: float | None = None,
+        price_per_tb: float | None = None,
+        timeout: float | None = None,
+        on_estimate: Callable[[Estimate], None] | None = None,
+    ) -> QueryResult:
+        """Estimate ``sql``, refuse it when over ``max_cost``, else run it.
+
+        ``on_estimate`` is called with the estimate before the engine starts (the CLI
+        prints it there).
+
+        Raises:
+            BudgetExceeded: the estimate is over ``max_cost`` dollars; nothing ran.
+            QueryFailed, QueryCancelled, QueryTimeout: the engine did not finish it.
+        """
+        price = self._price(price_per_tb)
+        if max_cost is not None and max_cost < 0:
+            raise UsageError("--max-cost must not be negative")
+        # An ingest that committed but was killed before its files were all moved into
+        # place is finished first, so the query reads every file the catalog lists.
+        recover(self.storage, self.catalog)
+        plan = plan_query(sql, catalog=self.catalog, storage=self.storage, price_per_tb=price)
+        check_budget(plan.estimate, max_cost)
+        if on_estimate is not None:
+            on_estimate(plan.estimate)
+        given = engine if (engine is not None and not isinstance(engine, str)) else None
+        runner = given or open_engine(engine or self.settings.engine, self.settings, self.boto3_session)
+        try:
+            started = time.perf_counter()
+            result = runner.execute(plan, timeout=timeout)
+            wall = time.perf_counter() - started
+        finally:
+            if given is None:
+                runner.close()
+        return QueryResult(result.table, plan.estimate, ActualScan.of(result, wall), getattr(runner, "name", "local"))
+
+    def query(
+        self,
+        sql: str,
+        *,
+        engine: str | Engine | None = None,
+        max_cost: float | None = None,
+        price_per_tb: float | None = None,
+        timeout: float | None = None,
+    ) -> pa.Table:
+        """Run ``sql`` (Athena's dialect) and return its rows as a ``pyarrow.Table``."""
+        return self.run_query(sql, engine=engine, max_cost=max_cost, price_per_tb=price_per_tb,
+                              timeout=timeout).table
+
+    def _price(self, price_per_tb: float | None) -> float:
+        price = float(price_per_tb if price_per_tb is not None else self.settings.price_per_tb)
+        check_price(price)
+        return price
+
+    # -- lint ------------------------------------------------------------------------------
+    def lint_query(
+        self,
+        sources: Sequence[Any] | str | os.PathLike,
+        *,
+        table_stats: bool = False,
+        select: RuleCodes = None,
+        ignore: RuleCodes = None,
+    ) -> LintResult:
+        """Lint SQL with the query rules (Q001-Q010); see :func:`lakekit.lint.run.run_lint_query`."""
+        options = lint_options(self.settings.lint, select=select, ignore=ignore)
+        if isinstance(sources, (str, os.PathLike)):
+            sources = [sources]
+        catalog, where = self.existing_catalog()
+        return run_lint_query(sources, options=options, catalog=catalog, catalog_where=where,
+                              table_stats=table_stats)
+
+    def lint_layout(
+        self,
+        targets: Sequence[str] | str,
+        *,
+        select: RuleCodes = None,
+        ignore: RuleCodes = None,
+    ) -> LintResult:
+        """Lint layouts with the layout rules (L001-L011); see :func:`lakekit.lint.run.run_lint_layout`."""
+        options = lint_options(self.settings.lint, select=select, ignore=ignore)
+        return run_lint_layout(targets, options=options, catalog=self.existing_catalog,
+                               boto3_session=self.boto3_session)
+
+    # -- the catalog -------------------------------------------------------------------------
+    def crawl(self, location: str, table: str) -> CrawlResult:
+        """Register the Parquet ``key=value`` layout under ``location`` as ``DB.TABLE``."""
+        return crawl_table(catalog=self.catalog, storage=self.storage, location=location, table=table)
+
+    def sync(self, table: str, *, dry_run: bool = False) -> SyncResult:
+        """Make ``DB.TABLE``'s catalog partitions and file statistics match its storage."""
+        return sync_table(catalog=self.catalog, storage=self.storage, table=table, dry_run=dry_run)
+
+    def tables(self, database: str | None = None) -> list[dict[str, Any]]:
+        """One summary per table: name, location, partitions, files, rows, bytes."""
+        return list_tables(self.catalog, database)
+
+    def describe(self, table: str) -> dict[str, Any]:
+        """A table's columns, partition keys, partitions, files and bytes."""
+        return describe_table(self.catalog, table)
+
+
+def open_lake(
+    *,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    engine: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> Lake:
+    """A :class:`Lake` from flags (``None``: not given) over ``settings`` or the environment.
+
+    Args:
+        warehouse: a folder or ``s3://bucket/prefix`` (``--warehouse``).
+        catalog: ``local`` or ``glue`` (``--catalog``).
+        engine: ``local`` or ``athena`` (``--engine``).
+        settings: settings resolved already; the flags above still override them.
+        boto3_session: the AWS session for S3, Glue and Athena.
+    """
+    resolved = resolve_settings(settings=settings, warehouse=warehouse, catalog=catalog, engine=engine)
+    return Lake(resolved, boto3_session=boto3_session)
+
+
+# -- the module functions: open a lake, call one method, close it ------------------------------
+def ingest(
+    sources: str | Sequence[str],
+    table: str | None = None,
+    *,
+    timestamp_column: str | None = None,
+    partition_by: str | Sequence[str] | None = None,
+    input_format: str = "auto",
+    compression: str | None = None,
+    target_file_size: str | int | None = None,
+    mode: str = "append",
+    max_rejects: int | None = None,
+    layout: str | Layout | None = None,
+    force: bool = False,
+    projection: bool | None = None,
+    memory_budget: int | None = None,
+    block_size: int | None = None,
+    progress: bool = False,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> IngestResult:
+    """Ingest sources into a table (:meth:`Lake.ingest`).
+
+    >>> import os, tempfile, json
+    >>> src = os.path.join(tempfile.mkdtemp(), "e.jsonl")
+    >>> _ = open(src, "w").write(json.dumps({"id": 1, "ts": "2024-03-07T10:00:00Z"}) + "\\n")
+    >>> r = ingest(src, "demo.events", timestamp_column="ts", warehouse=tempfile.mkdtemp())
+    >>> r.records_read, r.records_written, r.records_rejected, r.partitions_written
+    (1, 1, 0, 1)
+    """
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.ingest(
+            sources, table, timestamp_column=timestamp_column, partition_by=partition_by,
+            input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
+            max_rejects=max_rejects, layout=layout, force=force, projection=projection,
+            memory_budget=memory_budget, block_size=block_size, progress=progress,
+        )
+
+
+def estimate(
+    sql: str,
+    *,
+    price_per_tb: float | None = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> Estimate:
+    """What ``sql`` would scan and cost on Athena, without running it (:meth:`Lake.estimate`).
+
+    >>> import tempfile
+    >>> lakekit_estimate = estimate("SELECT 1", warehouse=tempfile.mkdtemp())
+    >>> lakekit_estimate.bytes_scanned, lakekit_estimate.bytes_billed
+    (0, 10485760)
+    """
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.estimate(sql, price_per_tb=price_per_tb)
+
+
+def run_query(
+    sql: str,
+    *,
+    engine: str | Engine | None = None,
+    max_cost: float | None = None,
+    price_per_tb: float | None = None,
+    timeout: float | None = None,
+    on_estimate: Callable[[Estimate], None] | None = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> QueryResult:
+    """Estimate ``sql``, refuse it when over ``max_cost``, else run it (:meth:`Lake.run_query`)."""
+    engine_name = engine if isinstance(engine, str) else None
+    with open_lake(warehouse=warehouse, catalog=catalog, engine=engine_name, settings=settings,
+                   boto3_session=boto3_session) as lake:
+        return lake.run_query(sql, engine=engine, max_cost=max_cost, price_per_tb=price_per_tb, timeout=timeout,
+                              on_estimate=on_estimate)
+
+
+def query(
+    sql: str,
+    *,
+    engine: str | Engine | None = None,
+    max_cost: float | None = None,
+    price_per_tb: float | None = None,
+    timeout: float | None = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> pa.Table:
+    """Run ``sql`` (Athena's dialect) and return its rows as a ``pyarrow.Table``.
+
+    ``.to_pandas()`` on the result gives pandas.
+
+    >>> import tempfile
+    >>> query("SELECT 1 AS one", warehouse=tempfile.mkdtemp()).to_pylist()
+    [{'one': 1}]
+    """
+    return run_query(sql, engine=engine, max_cost=max_cost, price_per_tb=price_per_tb, timeout=timeout,
+                     warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session).table
+
+
+def lint_query(
+    sources: Sequence[Any] | str | os.PathLike,
+    *,
+    table_stats: bool = False,
+    select: RuleCodes = None,
+    ignore: RuleCodes = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> LintResult:
+    """Lint SQL in Athena's dialect with the query rules Q001-Q010 (:meth:`Lake.lint_query`).
+
+    Args:
+        sources: SQL files, folders (their ``*.sql``), SQL text, or ``(name, text)`` pairs.
+        table_stats: insist on the catalog (its partition keys, sizes and columns);
+            without it the catalog is used when one exists, and partition keys are
+            assumed when none does.
+        select: rule codes or prefixes to run (default: ``[lint] select`` or all).
+        ignore: rule codes or prefixes to skip.
+
+    >>> sql = "SELECT country, count(DISTINCT user_id) FROM events WHERE dt = '2024-03-07' GROUP BY country"
+    >>> [(v.code, v.column) for v in lint_query([sql], warehouse="/nonexistent").violations]
+    [('Q006', 17)]
+    """
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.lint_query(sources, table_stats=table_stats, select=select, ignore=ignore)
+
+
+def lint_layout(
+    targets: Sequence[str] | str,
+    *,
+    select: RuleCodes = None,
+    ignore: RuleCodes = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> LintResult:
+    """Lint layout files, folders, ``s3://`` prefixes or ``DB.TABLE`` targets with the
+    layout rules L001-L011 (:meth:`Lake.lint_layout`)."""
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.lint_layout(targets, select=select, ignore=ignore)
+
+
+def crawl(
+    location: str,
+    table: str,
+    *,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> CrawlResult:
+    """Register the Parquet layout under ``location`` as ``DB.TABLE`` (:meth:`Lake.crawl`)."""
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.crawl(location, table)
+
+
+def sync(
+    table: str,
+    *,
+    dry_run: bool = False,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: "boto3.Session | None" = None,
+) -> SyncResult:
+    """Make ``DB.TABLE``'s catalog match its storage (:meth:`Lake.sync`)."""
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.sync(table, dry_run=dry_run)

@@ -1,0 +1,183 @@
+"""Parquet footers: the one reader, and the one model of what a footer says.
+
+Only the footer is read (the file's tail: one ranged GET on S3), never the data
+pages. A :class:`Footer` is the parsed footer; :class:`DataFile` (with its
+:class:`RowGroup` and :class:`ColumnChunk`) is what the catalog keeps of it for cost
+estimates: sizes per column chunk, min/max and null counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lakekit.errors import InputError
+from lakekit.types import athena_type
+
+if TYPE_CHECKING:  # pragma: no cover - only for the annotation; storage does not import this module
+    from lakekit.storage import Storage
+
+#: bytes fetched from a file's end in the hope they hold its whole footer
+FOOTER_GUESS = 64 << 10
+#: a footer's serialized length is followed by 4 length bytes and the ``PAR1`` magic
+FOOTER_TRAILER = 8
+
+
+@dataclass(frozen=True)
+class ColumnChunk:
+    """One column of one row group: what a columnar reader fetches for that column."""
+
+    compressed_size: int
+    min: Any = None  # JSON-friendly; decode with decode_stat
+    max: Any = None
+    null_count: int | None = None
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    rows: int
+    columns: dict[str, ColumnChunk]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A Parquet file of a table, with the footer facts cost estimation needs."""
+
+    uri: str
+    size: int
+    rows: int
+    footer_length: int  # serialized Thrift footer; a reader fetches footer_length + 8 bytes
+    row_groups: tuple[RowGroup, ...]
+    partition_values: tuple[str, ...] = ()
+
+# min/max longer than this are dropped (kept as unknown) rather than stored: long
+# strings bloat the catalog and a truncated max would be wrong.
+_MAX_STAT_CHARS = 256
+
+
+def encode_stat(value: Any) -> Any:
+    """A statistics value as JSON: timestamps and dates as ISO strings."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if isinstance(value, str) and len(value) > _MAX_STAT_CHARS:
+        return None
+    if isinstance(value, float) and value != value:  # NaN says nothing about a range
+        return None
+    return value
+
+
+def decode_stat(value: Any, athena_type: str) -> Any:
+    """The Python value of a stored statistic: ``datetime`` (UTC, naive) for timestamps,
+    ``date`` for dates, the JSON value otherwise.
+
+    >>> decode_stat("2024-03-07T12:00:00.000000", "timestamp")
+    datetime.datetime(2024, 3, 7, 12, 0)
+    """
+    if value is None:
+        return None
+    if athena_type == "timestamp":
+        return dt.datetime.fromisoformat(value)
+    if athena_type == "date":
+        return dt.date.fromisoformat(value)
+    if athena_type.startswith("decimal"):
+        return decimal.Decimal(value)
+    return value
+
+
+def stats_from_metadata(
+    uri: str, size: int, meta: pq.FileMetaData, partition_values: tuple[str, ...] = ()
+) -> DataFile:
+    """Turn a footer into a :class:`DataFile`. Nested columns add up under their top name."""
+    row_groups = []
+    for i in range(meta.num_row_groups):
+        rg = meta.row_group(i)
+        chunks: dict[str, list] = {}
+        for j in range(rg.num_columns):
+            col = rg.column(j)
+            top = col.path_in_schema.split(".")[0]
+            nested = "." in col.path_in_schema
+            stats = col.statistics
+            lo = hi = nulls = None
+            if stats is not None and not nested:
+                nulls = stats.null_count if stats.has_null_count else None
+                if stats.has_min_max:
+                    lo, hi = encode_stat(stats.min), encode_stat(stats.max)
+            if top in chunks:  # another leaf of a nested column: sizes add, ranges unknown
+                chunks[top][0] += col.total_compressed_size
+                chunks[top][1] = chunks[top][2] = chunks[top][3] = None
+            else:
+                chunks[top] = [col.total_compressed_size, lo, hi, nulls]
+        row_groups.append(RowGroup(rg.num_rows, {n: ColumnChunk(*c) for n, c in chunks.items()}))
+    return DataFile(
+        uri=uri,
+        size=size,
+        rows=meta.num_rows,
+        footer_length=meta.serialized_size,
+        row_groups=tuple(row_groups),
+        partition_values=tuple(partition_values),
+    )
+
+
+@dataclass(frozen=True)
+class Footer:
+    """One file's parsed footer."""
+
+    uri: str
+    size: int
+    metadata: pq.FileMetaData
+
+    def data_file(self, partition_values: tuple[str, ...] = ()) -> DataFile:
+        """The statistics the catalog keeps for this file."""
+        return stats_from_metadata(self.uri, self.size, self.metadata, partition_values)
+
+    def athena_columns(self) -> list[tuple[str, str]]:
+        """(column, Athena type) of each top-level column, in file order, names lowercased."""
+        return [(fld.name.lower(), athena_type(fld.type)) for fld in self.metadata.schema.to_arrow_schema()]
+
+    def codec(self) -> str:
+        """The compression codec of the first column chunk (``none`` when uncompressed)."""
+        meta = self.metadata
+        if not (meta.num_row_groups and meta.num_columns):
+            return "none"
+        codec = meta.row_group(0).column(0).compression.lower()
+        return "none" if codec == "uncompressed" else codec
+
+
+def read_footer(storage: "Storage", uri: str) -> Footer:
+    """Read a file's footer: its last :data:`FOOTER_GUESS` bytes usually hold all of it
+    (one ranged GET on S3); a bigger footer takes a second read of exactly its length.
+
+    Raises:
+        InputError: the file is not Parquet (no ``PAR1`` magic, or a footer longer than
+            the file). pyarrow's own errors (``ArrowInvalid``) pass through.
+    """
+    tail, size = storage.read_tail(uri, FOOTER_GUESS)
+    if len(tail) < 12 or tail[-4:] != b"PAR1":
+        raise InputError(f"{uri} is not a Parquet file (no PAR1 footer)")
+    needed = int.from_bytes(tail[-8:-4], "little") + FOOTER_TRAILER
+    if needed > len(tail):
+        if needed > size:
+            raise InputError(f"{uri}: Parquet footer length {needed} exceeds the file size {size}")
+        tail, size = storage.read_tail(uri, needed)
+    return Footer(uri, size, pq.read_metadata(pa.BufferReader(tail)))
+
+
+def read_file_stats(storage: "Storage", uri: str, partition_values: tuple[str, ...] = ()) -> DataFile:
+    """Read one file's footer and return its statistics."""
+    return read_footer(storage, uri).data_file(partition_values)

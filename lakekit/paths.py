@@ -1,0 +1,145 @@
+"""The lake's layout facts, in one place: URIs, ``key=value`` partition paths, the
+files Athena skips, and the ``_lakekit/`` area where lakekit keeps its own state.
+
+>>> partition_path(["year", "month"], ("2024", "03"))
+'year=2024/month=03'
+>>> hive_values("/lake/db/t/year=2024/month=03/part-0.parquet")
+{'year': '2024', 'month': '03'}
+>>> is_hidden("s3://b/t/_SUCCESS"), is_hidden("/lake/t/.part.crc"), is_hidden("part-0.parquet")
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import Iterable, Sequence
+
+S3_SCHEME = "s3://"
+#: lakekit's own area in a warehouse (and in a Glue table's location); Athena skips it
+#: because its name starts with ``_``.
+LAKEKIT_DIR = "_lakekit"
+#: the manifest of a Glue table, under the table's location
+MANIFEST_DIR = f"{LAKEKIT_DIR}/manifest"
+CATALOG_FILE = "catalog.db"
+
+
+# -- URIs ------------------------------------------------------------------------------
+def is_s3(uri: str) -> bool:
+    return uri.startswith(S3_SCHEME)
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key/part`` -> ``('bucket', 'key/part')``.
+
+    >>> split_s3("s3://lake/db/t/year=2024/part-0.parquet")
+    ('lake', 'db/t/year=2024/part-0.parquet')
+    """
+    bucket, _, key = uri[len(S3_SCHEME):].partition("/")
+    return bucket, key
+
+
+def join(base: str, *parts: str) -> str:
+    """Join URI parts with '/', whatever the OS: ``join('s3://b/p', 'db', 't')``."""
+    if is_s3(base):
+        return posixpath.join(base, *parts)
+    return os.path.join(base, *parts)
+
+
+def relative_parts(base: str, uri: str) -> list[str]:
+    """The path components of ``uri`` below ``base`` (folders, then the file name)."""
+    root = base.rstrip("/")
+    rel = uri[len(root) + 1:] if uri.startswith(root + "/") or uri.startswith(root + os.sep) else uri
+    return rel.replace(os.sep, "/").split("/") if not is_s3(uri) else rel.split("/")
+
+
+# -- the files Athena reads ---------------------------------------------------------------
+def is_hidden_name(name: str) -> bool:
+    """Athena skips files and folders whose names start with ``_`` or ``.``."""
+    return name.startswith(("_", "."))
+
+
+def is_hidden(uri: str) -> bool:
+    """True for a file Athena ignores: its name starts with ``_`` or ``.``."""
+    return is_hidden_name(posixpath.basename(uri.rstrip("/").replace("\\", "/")))
+
+
+def has_hidden_part(parts: Iterable[str]) -> bool:
+    """True when any path component is hidden: Athena skips everything under it."""
+    return any(is_hidden_name(p) for p in parts)
+
+
+# -- partitions -----------------------------------------------------------------------------
+def partition_path(keys: Sequence[str], values: Sequence[str]) -> str:
+    """``year=2024/month=03``: a partition's folders, and its name in messages."""
+    return "/".join(f"{k}={v}" for k, v in zip(keys, values))
+
+
+def partition_folders(keys: Sequence[str], values: Sequence[str]) -> list[str]:
+    """``['year=2024', 'month=03']``: a partition's folders, one a component."""
+    return [f"{k}={v}" for k, v in zip(keys, values)]
+
+
+def partition_location(location: str, keys: Sequence[str], values: Sequence[str]) -> str:
+    """The folder of a partition under its table's ``location``."""
+    return join(location, *partition_folders(keys, values))
+
+
+def split_hive_folder(folder: str) -> tuple[str, str] | None:
+    """``'year=2024'`` -> ``('year', '2024')``; None when not ``key=value``."""
+    key, eq, value = folder.partition("=")
+    if not eq or not key:
+        return None
+    return key, value
+
+
+def hive_values(uri: str, base: str | None = None) -> dict[str, str]:
+    """The ``key=value`` folders of a file's path (below ``base`` when given)."""
+    parts = relative_parts(base, uri) if base else uri.replace("\\", "/").split("/")
+    found: dict[str, str] = {}
+    for part in parts[:-1]:
+        pair = split_hive_folder(part)
+        if pair is not None:
+            found[pair[0]] = pair[1]
+    return found
+
+
+# -- the _lakekit/ area ------------------------------------------------------------------
+def lakekit_uri(root: str, *parts: str) -> str:
+    """A path in a warehouse's ``_lakekit/`` area."""
+    return join(root, LAKEKIT_DIR, *parts)
+
+
+def staging_uri(root: str, ingest_id: str, *parts: str) -> str:
+    """Where an ingest writes its files before it commits."""
+    return lakekit_uri(root, "staging", ingest_id, *parts)
+
+
+def journal_uri(root: str, ingest_id: str | None = None) -> str:
+    """An ingest's journal (the moves its commit makes), or the journal folder."""
+    return lakekit_uri(root, "journal", f"{ingest_id}.json") if ingest_id else lakekit_uri(root, "journal")
+
+
+def commit_marker_uri(root: str, ingest_id: str) -> str:
+    """The marker a Glue commit leaves so recovery can tell it committed."""
+    return lakekit_uri(root, "commits", f"{ingest_id}.json")
+
+
+def rejects_uri(root: str, database: str, table: str, ingest_id: str) -> str:
+    """The rejects file of one ingest: one JSON object per rejected record."""
+    return lakekit_uri(root, "rejects", database, table, f"{ingest_id}.jsonl")
+
+
+def manifest_uri(table_location: str, *parts: str) -> str:
+    """A Glue table's manifest folder (or an object in it)."""
+    return join(table_location, MANIFEST_DIR, *parts)
+
+
+def local_catalog_path(warehouse: str) -> str:
+    """The SQLite catalog's default file: in the warehouse, or ``./.lakekit/`` for S3."""
+    if is_s3(warehouse):
+        return os.path.join(".lakekit", CATALOG_FILE)
+    return os.path.join(warehouse, LAKEKIT_DIR, CATALOG_FILE)
+
+
+SPOOL_PREFIX = "lakekit-spool-"
