@@ -30,16 +30,17 @@ left out of the sampled tree.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
-import sys
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import psutil
 
@@ -164,10 +165,8 @@ def measure(
                 sampled_peak = max(sampled_peak, _tree_rss(proc))
                 if timeout is not None and time.perf_counter() - started > timeout:
                     timed_out.set()
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(child.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                     return
                 done.wait(sample_interval)
 
@@ -179,7 +178,8 @@ def measure(
         sampler.join()
         try:
             # The launcher's own figures: exact for the command, without its start-up.
-            usage = json.loads(open(report.name).read())
+            with open(report.name) as launcher_report:
+                usage = json.loads(launcher_report.read())
             seconds, cpu, maxrss = usage["seconds"], usage["cpu"], usage["maxrss_kib"] * 1024  # Linux: KiB
         except (OSError, ValueError, KeyError):
             cpu, maxrss = 0.0, 0  # killed on timeout before it could report

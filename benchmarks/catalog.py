@@ -271,7 +271,8 @@ def report(parts: list[dict], ingests: list[dict], records: int, where: str = ""
     if crawls:
         lines += ["", f"## Crawl and sync of {crawls['files']:,} Parquet files, one a partition (S3 + Glue, moto)", "",
                   "| step | seconds |", "|---|---:|",
-                  f"| crawl (list, {crawls['files']:,} footers, register table, partitions, statistics) | {crawls['crawl_s']:.2f} |",
+                  f"| crawl (list, {crawls['files']:,} footers, register table, partitions, statistics) "
+                  f"| {crawls['crawl_s']:.2f} |",
                   f"| sync, nothing changed | {crawls['sync_unchanged_s']:.2f} |",
                   f"| sync after {crawls['sync_removed']:,} partitions' files were deleted | {crawls['sync_removed_s']:.2f} |"]
     return "\n".join(lines)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-
 import os
 import platform
 import random
@@ -96,7 +95,7 @@ SCHEMA = pa.schema([
 
 
 def make_file(day: dt.date, index: int, rnd: random.Random) -> pa.Table:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     micros = sorted(rnd.randrange(86_400 * 1_000_000) for _ in range(ROWS_PER_FILE))
     return pa.table({
         "event_id": [f"{day:%Y%m%d}-{index}-{i}" for i in range(ROWS_PER_FILE)],
@@ -246,8 +245,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import lakekit
-    from lakekit.config import resolve_settings
     from lakekit import run_query
+    from lakekit.config import resolve_settings
 
     work = tempfile.mkdtemp(prefix="lakekit-estimate-bench-")
     warehouse = os.path.join(work, "lake")

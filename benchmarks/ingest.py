@@ -56,14 +56,14 @@ class LakekitUnderTest:
     description: str = ""
 
     @classmethod
-    def installed(cls) -> "LakekitUnderTest":
+    def installed(cls) -> LakekitUnderTest:
         rev = _git("rev-parse", "--short", "HEAD") or "unknown"
         dirty = _git("status", "--porcelain", "--", "lakekit")
         return cls(description=f"the installed `lakekit` (working tree at commit {rev}"
                                f"{', with uncommitted changes under lakekit/' if dirty else ''})")
 
     @classmethod
-    def from_commit(cls, rev: str, workdir: Path) -> "LakekitUnderTest":
+    def from_commit(cls, rev: str, workdir: Path) -> LakekitUnderTest:
         full = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
         if not full:
             raise SystemExit(f"--lakekit-rev {rev!r} is not a commit of {REPO}")
@@ -131,7 +131,8 @@ def _write_clean(paths_by_rows: dict[int, Path]) -> None:
     from lakekit.sample import events_jsonl
 
     largest = max(paths_by_rows)
-    handles = sorted(((n, open(p, "w", encoding="utf-8")) for n, p in paths_by_rows.items()), key=lambda x: x[0])
+    handles = sorted(((n, open(p, "w", encoding="utf-8")) for n, p in paths_by_rows.items()),  # noqa: SIM115 - closed in the finally below, all at once
+                     key=lambda x: x[0])
     try:
         for i, line in enumerate(events_jsonl(largest, seed=SEED)):
             for n, handle in handles:
@@ -337,6 +338,7 @@ def run_awswrangler(dataset: Dataset, workdir: Path, timeout: float) -> Run:
     import boto3
     import pyarrow.dataset as ds
     import pyarrow.fs as pafs
+
     from tests.moto_server import DUMMY_ENV, MotoServer
 
     run = Run("pandas + awswrangler", "clean", dataset)
@@ -451,7 +453,8 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
         lines.append(
             f"| {run.tool} | {run.input} | {run.dataset.records:,} | {_fmt(m.seconds if m else None, '.1f')} | "
             f"{_fmt(run.records_per_second, ',.0f')} | {_fmt(m.cpu_seconds if m else None, '.1f')} | "
-            f"{_fmt(run.peak_rss_mb, '.0f')} | {_fmt(run.load_before, '.1f')} | {run.partitions if run.partitions is not None else 'n/a'} | "
+            f"{_fmt(run.peak_rss_mb, '.0f')} | {_fmt(run.load_before, '.1f')} | "
+            f"{run.partitions if run.partitions is not None else 'n/a'} | "
             f"{verdict}{': ' if verdict else ''}{run.check} |"
         )
 
@@ -477,7 +480,8 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
         ("lakekit / DuckDB COPY records/s, clean", _ratio(rate(lk_clean), rate(dd_clean)), TARGETS["clean_vs_duckdb"], True, "x"),
         ("lakekit / DuckDB COPY records/s, 1% bad (DuckDB with ignore_errors)", _ratio(lk_bad_rate, rate(dd_bad)),
          TARGETS["bad_vs_duckdb"], True, "x"),
-        ("lakekit 1% bad / DuckDB COPY clean, records/s", _ratio(lk_bad_rate, rate(dd_clean)), TARGETS["bad_vs_duckdb"], True, "x"),
+        ("lakekit 1% bad / DuckDB COPY clean, records/s", _ratio(lk_bad_rate, rate(dd_clean)),
+         TARGETS["bad_vs_duckdb"], True, "x"),
         ("lakekit / awswrangler records/s, clean", _ratio(rate(lk_clean), rate(wr_clean)), TARGETS["vs_awswrangler"], True, "x"),
         ("lakekit peak RSS MB (worst of clean and 1% bad)", worst_peak, TARGETS["peak_rss_mb"], False, " MB"),
         (f"lakekit peak RSS {large.dataset.records:,} / {small.dataset.records:,} records" if small and large
@@ -496,8 +500,10 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
     # CPU time is far less disturbed than wall time by other work on a shared machine;
     # these ratios have no target but tell whether a wall-time miss is contention.
     for name, value in (
-        ("lakekit / DuckDB COPY records per CPU second, clean (no target; robust to machine load)", _ratio(cpu(dd_clean), cpu(lk_clean))),
-        ("lakekit / DuckDB COPY records per CPU second, 1% bad (no target)", _ratio(cpu(dd_bad), cpu(lk_bad) if lk_bad_rate else None)),
+        ("lakekit / DuckDB COPY records per CPU second, clean (no target; robust to machine load)",
+         _ratio(cpu(dd_clean), cpu(lk_clean))),
+        ("lakekit / DuckDB COPY records per CPU second, 1% bad (no target)",
+         _ratio(cpu(dd_bad), cpu(lk_bad) if lk_bad_rate else None)),
         ("lakekit / awswrangler records per CPU second, clean (no target)", _ratio(cpu(wr_clean), cpu(lk_clean))),
     ):
         lines.append(f"| {name} | {_fmt(value, '.2f')}{'x' if value is not None else ''} | | |")
@@ -591,7 +597,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lakekit-rev", metavar="REV",
                         help="benchmark this commit's lakekit (exported with git archive) instead of the working tree")
     parser.add_argument("--skip-lakekit", action="store_true", help="leave out every lakekit run")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement, interleaved across tools; the median is reported")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each measurement, interleaved across tools; the median is reported")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out lakekit's runs at other sizes")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",

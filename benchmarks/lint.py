@@ -42,8 +42,10 @@ TEMPLATES = [
     "SELECT user_id, sum(amount) AS total\nFROM analytics.events\nWHERE year = '{y}'\nGROUP BY user_id\nORDER BY total DESC",
     "SELECT country, count(DISTINCT user_id) AS users FROM analytics.events WHERE year = '{y}' GROUP BY country",
     "SELECT count(*) FROM analytics.events WHERE CAST(month AS integer) = {mi}",
-    "SELECT count(*) FROM analytics.events\nWHERE year = '{y}'\n  AND (device LIKE '%a{n}%' OR device LIKE '%b%' OR device LIKE '%c%')",
-    "SELECT e.event_id, u.signup_date\nFROM analytics.events e\nJOIN analytics.users u ON u.user_id = e.user_id\nWHERE e.year = '{y}' AND e.month = '{m}'",
+    "SELECT count(*) FROM analytics.events\nWHERE year = '{y}'\n"
+    "  AND (device LIKE '%a{n}%' OR device LIKE '%b%' OR device LIKE '%c%')",
+    "SELECT e.event_id, u.signup_date\nFROM analytics.events e\nJOIN analytics.users u ON u.user_id = e.user_id\n"
+    "WHERE e.year = '{y}' AND e.month = '{m}'",
     "SELECT c.name, e.amount FROM dim.countries c JOIN analytics.events e ON e.country = c.code WHERE e.year = '{y}'",
     "SELECT e.event_id, c.name FROM analytics.events e CROSS JOIN dim.countries c WHERE e.year = '{y}'",
     "SELECT user_id, row_number() OVER (ORDER BY ts) AS n FROM analytics.events WHERE year = '{y}' AND day = '{d}'",
@@ -54,7 +56,8 @@ TEMPLATES = [
     "SELECT path, status FROM logs.requests WHERE dt = '{y}-{m}-{d}' AND status >= {st}",
     "SELECT path FROM logs.requests WHERE status = {st}",
     "SELECT approx_distinct(user_id) FROM analytics.events WHERE year = '{y}' AND month BETWEEN '01' AND '{m}'",
-    "SELECT event_id FROM analytics.events e WHERE year = '{y}'\n  AND EXISTS (SELECT * FROM dim.countries c WHERE c.code = e.country)",
+    "SELECT event_id FROM analytics.events e WHERE year = '{y}'\n"
+    "  AND EXISTS (SELECT * FROM dim.countries c WHERE c.code = e.country)",
     "SELECT country, sum(amount) FROM (SELECT country, amount FROM analytics.events WHERE year = '{y}') t GROUP BY country",
     "SELECT a.user_id FROM analytics.events a JOIN analytics.events b ON a.user_id = b.user_id "
     "WHERE a.year = '{y}' AND b.year = '{y}' AND a.day <> b.day",
@@ -154,7 +157,8 @@ def main() -> None:
         lines += [
             f"| lint_query, no catalog | {len(paths)} queries | {t1:.2f} | {len(r1.violations)} findings | {q_target} |",
             f"| lint_query, local catalog | {len(paths)} queries | {t2:.2f} | {len(r2.violations)} findings | {q_target} |",
-            f"| `lakekit lint query DIR` (process, incl. start-up) | {len(paths)} files | {t3:.2f} | exit {rc3}: {last3} | {q_target} |",
+            f"| `lakekit lint query DIR` (process, incl. start-up) | {len(paths)} files | {t3:.2f} "
+            f"| exit {rc3}: {last3} | {q_target} |",
         ]
         print("\n".join(lines[-3:]), flush=True)
 
@@ -173,7 +177,8 @@ def main() -> None:
         codes = ",".join(sorted({v.code for v in r4.violations}))
         lines += [
             f"| lint_layout, footers only | {n_files} files | {t4:.2f} | {codes} | < 10 s |",
-            f"| `lakekit lint layout DIR` (process, incl. start-up) | {n_files} files | {t5:.2f} | exit {rc5}: {last5} | < 10 s |",
+            f"| `lakekit lint layout DIR` (process, incl. start-up) | {n_files} files | {t5:.2f} "
+            f"| exit {rc5}: {last5} | < 10 s |",
             f"| for scale: `pq.read_table` of every file | {n_files} files | {t6:.2f} | {rows} rows | - |",
         ]
         print("\n".join(lines[-3:]), flush=True)

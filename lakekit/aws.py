@@ -32,7 +32,7 @@ _BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidAccessKeyId
 # Clients are thread-safe and slow to build (each loads its service model), so one is
 # kept per service and session; for the default session, per environment that boto3
 # reads, so changing AWS_* variables (tests do) gets a fresh client.
-_CLIENTS: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_CLIENTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 _DEFAULT_CLIENTS: dict[tuple, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 _ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
@@ -44,7 +44,7 @@ def _env_key() -> tuple:
     return tuple(os.environ.get(k) for k in _ENV_KEYS)
 
 
-def aws_client(service: str, boto3_session: "boto3.Session | None" = None) -> Any:
+def aws_client(service: str, boto3_session: boto3.Session | None = None) -> Any:
     """The one place lakekit makes AWS clients (one per service and session)."""
     with _CLIENTS_LOCK:
         if boto3_session is None:
@@ -59,7 +59,7 @@ def aws_client(service: str, boto3_session: "boto3.Session | None" = None) -> An
         return per_session[service]
 
 
-def _new_client(service: str, boto3_session: "boto3.Session | None") -> Any:
+def _new_client(service: str, boto3_session: boto3.Session | None) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -81,7 +81,7 @@ def _new_client(service: str, boto3_session: "boto3.Session | None") -> Any:
 _FILESYSTEMS: dict[tuple, pafs.S3FileSystem] = {}
 
 
-def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSystem:
+def s3_filesystem(boto3_session: boto3.Session | None = None) -> pafs.S3FileSystem:
     """A pyarrow S3 filesystem configured from boto3's own settings.
 
     pyarrow does not read ``AWS_ENDPOINT_URL``; boto3 does. Taking endpoint, region and
@@ -97,7 +97,7 @@ def s3_filesystem(boto3_session: "boto3.Session | None" = None) -> pafs.S3FileSy
     return _new_s3_filesystem(boto3_session)
 
 
-def _new_s3_filesystem(boto3_session: "boto3.Session | None") -> pafs.S3FileSystem:
+def _new_s3_filesystem(boto3_session: boto3.Session | None) -> pafs.S3FileSystem:
     import boto3
 
     client = aws_client("s3", boto3_session)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -60,7 +61,7 @@ class Lake:
     """A lake: where its data lives (storage), where its tables are (catalog), what
     runs its queries (engine), all from one :class:`~lakekit.config.Settings`."""
 
-    def __init__(self, settings: Settings, *, boto3_session: "boto3.Session | None" = None) -> None:
+    def __init__(self, settings: Settings, *, boto3_session: boto3.Session | None = None) -> None:
         self.settings = settings
         self.boto3_session = boto3_session
         self._storage: Storage | None = None
@@ -97,7 +98,7 @@ class Lake:
             self._catalog.close()
             self._catalog = None
 
-    def __enter__(self) -> "Lake":
+    def __enter__(self) -> Lake:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -277,7 +278,7 @@ def open_lake(
     catalog: str | None = None,
     engine: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> Lake:
     """A :class:`Lake` from flags (``None``: not given) over ``settings`` or the environment.
 
@@ -313,7 +314,7 @@ def ingest(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> IngestResult:
     """Ingest sources into a table (:meth:`Lake.ingest`).
 
@@ -340,7 +341,7 @@ def estimate(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> Estimate:
     """What ``sql`` would scan and cost on Athena, without running it (:meth:`Lake.estimate`).
 
@@ -364,7 +365,7 @@ def run_query(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> QueryResult:
     """Estimate ``sql``, refuse it when over ``max_cost``, else run it (:meth:`Lake.run_query`)."""
     engine_name = engine if isinstance(engine, str) else None
@@ -384,7 +385,7 @@ def query(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> pa.Table:
     """Run ``sql`` (Athena's dialect) and return its rows as a ``pyarrow.Table``.
 
@@ -407,7 +408,7 @@ def lint_query(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> LintResult:
     """Lint SQL in Athena's dialect with the query rules Q001-Q010 (:meth:`Lake.lint_query`).
 
@@ -435,7 +436,7 @@ def lint_layout(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> LintResult:
     """Lint layout files, folders, ``s3://`` prefixes or ``DB.TABLE`` targets with the
     layout rules L001-L011 (:meth:`Lake.lint_layout`)."""
@@ -450,7 +451,7 @@ def crawl(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> CrawlResult:
     """Register the Parquet layout under ``location`` as ``DB.TABLE`` (:meth:`Lake.crawl`)."""
     with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
@@ -464,7 +465,7 @@ def sync(
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> SyncResult:
     """Make ``DB.TABLE``'s catalog match its storage (:meth:`Lake.sync`)."""
     with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:

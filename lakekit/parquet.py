@@ -64,7 +64,7 @@ def encode_stat(value: Any) -> Any:
     """A statistics value as JSON: timestamps and dates as ISO strings."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.isoformat(timespec="microseconds")
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -159,7 +159,7 @@ class Footer:
         return "none" if codec == "uncompressed" else codec
 
 
-def read_footer(storage: "Storage", uri: str) -> Footer:
+def read_footer(storage: Storage, uri: str) -> Footer:
     """Read a file's footer: its last :data:`FOOTER_GUESS` bytes usually hold all of it
     (one ranged GET on S3); a bigger footer takes a second read of exactly its length.
 
@@ -178,6 +178,6 @@ def read_footer(storage: "Storage", uri: str) -> Footer:
     return Footer(uri, size, pq.read_metadata(pa.BufferReader(tail)))
 
 
-def read_file_stats(storage: "Storage", uri: str, partition_values: tuple[str, ...] = ()) -> DataFile:
+def read_file_stats(storage: Storage, uri: str, partition_values: tuple[str, ...] = ()) -> DataFile:
     """Read one file's footer and return its statistics."""
     return read_footer(storage, uri).data_file(partition_values)

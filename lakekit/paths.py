@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 S3_SCHEME = "s3://"
 #: lakekit's own area in a warehouse (and in a Glue table's location); Athena skips it

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 EVENT_TYPES = ("page_view", "click", "add_to_cart", "purchase", "search", "signup")
 COUNTRIES = ("US", "DE", "FR", "GB", "JP", "BR", "IN", "CA", "AU", "ES")
@@ -21,7 +21,7 @@ def events(
     rows: int,
     *,
     days: int = 60,
-    start: dt.datetime = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc),
+    start: dt.datetime = dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
     seed: int = 42,
     bad_fraction: float = 0.0,
 ) -> Iterator[dict | str]:
@@ -34,7 +34,7 @@ def events(
     span = days * 86400
     base = start.timestamp()
     for i in range(rows):
-        ts = dt.datetime.fromtimestamp(base + rnd.random() * span, dt.timezone.utc)
+        ts = dt.datetime.fromtimestamp(base + rnd.random() * span, dt.UTC)
         event_type = rnd.choice(EVENT_TYPES)
         record = {
             "event_id": f"e{seed:02d}-{i:09d}",

@@ -65,34 +65,32 @@ _SIMPLE_TO_ARROW = {
 }
 
 
+#: Arrow type tests -> Athena type name, for the types that map by kind alone. Unsigned
+#: integers take the next signed size up (uint64 needs decimal(20,0)).
+_ARROW_KIND_TO_ATHENA = (
+    ((pat.is_int64, pat.is_uint32), "bigint"),
+    ((pat.is_int32, pat.is_uint16), "int"),
+    ((pat.is_int16, pat.is_uint8), "smallint"),
+    ((pat.is_int8,), "tinyint"),
+    ((pat.is_uint64,), "decimal(20,0)"),
+    ((pat.is_float64,), "double"),
+    ((pat.is_float32, pat.is_float16), "float"),
+    ((pat.is_string, pat.is_large_string, pat.is_string_view), "string"),
+    ((pat.is_boolean,), "boolean"),
+    ((pat.is_timestamp,), "timestamp"),
+    ((pat.is_date,), "date"),
+    ((pat.is_binary, pat.is_large_binary, pat.is_fixed_size_binary), "binary"),
+    ((pat.is_null,), "string"),
+)
+
+
 def athena_type(t: pa.DataType) -> str:
     """The Athena type name of an Arrow type lakekit stores."""
-    if pat.is_int64(t) or pat.is_uint32(t):
-        return "bigint"
-    if pat.is_int32(t) or pat.is_uint16(t):
-        return "int"
-    if pat.is_int16(t) or pat.is_uint8(t):
-        return "smallint"
-    if pat.is_int8(t):
-        return "tinyint"
-    if pat.is_uint64(t):
-        return "decimal(20,0)"
-    if pat.is_float64(t):
-        return "double"
-    if pat.is_float32(t) or pat.is_float16(t):
-        return "float"
-    if pat.is_string(t) or pat.is_large_string(t) or pat.is_string_view(t):
-        return "string"
-    if pat.is_boolean(t):
-        return "boolean"
-    if pat.is_timestamp(t):
-        return "timestamp"
-    if pat.is_date(t):
-        return "date"
+    for tests, name in _ARROW_KIND_TO_ATHENA:
+        if any(test(t) for test in tests):
+            return name
     if pat.is_decimal(t):
         return f"decimal({t.precision},{t.scale})"
-    if pat.is_binary(t) or pat.is_large_binary(t) or pat.is_fixed_size_binary(t):
-        return "binary"
     if pat.is_list(t) or pat.is_large_list(t):
         return f"array<{athena_type(t.value_type)}>"
     if pat.is_map(t):
@@ -100,8 +98,6 @@ def athena_type(t: pa.DataType) -> str:
     if pat.is_struct(t):
         inner = ",".join(f"{t.field(i).name}:{athena_type(t.field(i).type)}" for i in range(t.num_fields))
         return f"struct<{inner}>"
-    if pat.is_null(t):
-        return "string"
     raise UsageError(f"Arrow type {t} has no Athena equivalent")
 
 

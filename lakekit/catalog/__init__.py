@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-def open_catalog(settings: Settings, boto3_session: "boto3.Session | None" = None) -> Catalog:
+def open_catalog(settings: Settings, boto3_session: boto3.Session | None = None) -> Catalog:
     """The catalog ``settings.catalog`` names: ``local`` (SQLite) or ``glue``."""
     if settings.catalog == "glue":
         from lakekit.catalog.glue import GlueCatalog

@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from lakekit.errors import TableNotFound
 from lakekit.parquet import ColumnChunk, DataFile, RowGroup

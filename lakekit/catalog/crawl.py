@@ -19,9 +19,10 @@ import os
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from lakekit.catalog.base import Catalog, Column, DataFile, Partition, Table
 from lakekit.errors import InputError, LakekitError, StorageError, UsageError, first_line
@@ -279,7 +280,9 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
     cat = catalog
     scan = scan_location(storage, location)
     if not scan.files:
-        why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})" if scan.ignored else ""
+        why = ""
+        if scan.ignored:
+            why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})"
         raise InputError(f"no data files found under {location}{why}; is it the table's folder?")
     if scan.ignored:
         first = scan.ignored[0]

@@ -24,10 +24,12 @@ removed) before the error is raised: the table is as it was. A failure after ste
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lakekit.aws import aws_client, aws_error_message
 from lakekit.catalog.base import (
@@ -65,7 +67,7 @@ GLUE_CONCURRENCY = 16
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _chunks(items: Sequence, size: int) -> list[Sequence]:
@@ -143,7 +145,7 @@ class GlueCatalog:
 
     name = "glue"
 
-    def __init__(self, settings: Settings, boto3_session: "boto3.Session | None" = None):
+    def __init__(self, settings: Settings, boto3_session: boto3.Session | None = None):
         self.settings = settings
         self._session = boto3_session
         self._glue_client: Any = None
@@ -464,10 +466,8 @@ class GlueCatalog:
         except BaseException:
             if entry is not None:
                 # A PUT reported as failed may still have landed: make the failure real.
-                try:
+                with contextlib.suppress(LakekitError):
                     self.storage.delete(entry)
-                except LakekitError:
-                    pass
                 self.manifest.forget(entry)
             self._roll_back(table, previous, created_table, created_partitions)
             raise

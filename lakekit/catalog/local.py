@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from lakekit.catalog.base import (
     Column,
@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS ingests (
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class LocalCatalog:

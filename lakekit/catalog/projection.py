@@ -22,7 +22,7 @@ its manifest still records which partitions hold files, for cost estimates and s
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from lakekit.catalog.base import Table
 from lakekit.errors import UsageError

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ActualScan", "Engine", "EngineResult", "QueryResult", "open_engine"]
 
 
-def open_engine(name: str, settings: Settings, boto3_session: "boto3.Session | None" = None) -> Engine:
+def open_engine(name: str, settings: Settings, boto3_session: boto3.Session | None = None) -> Engine:
     """The engine called ``name``: ``local`` or ``athena`` (each imported when first asked for)."""
     if name == "athena":
         from lakekit.engines.athena import AthenaEngine

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -39,7 +40,7 @@ class AthenaEngine:
         settings: Settings,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        boto3_session: "boto3.Session | None" = None,
+        boto3_session: boto3.Session | None = None,
     ) -> None:
         self._settings = settings
         self._session = boto3_session

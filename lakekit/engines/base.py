@@ -50,7 +50,7 @@ class ActualScan:
     query_id: str | None = None
 
     @classmethod
-    def of(cls, result: EngineResult, wall_seconds: float) -> "ActualScan":
+    def of(cls, result: EngineResult, wall_seconds: float) -> ActualScan:
         return cls(
             bytes_scanned=result.bytes_scanned,
             seconds=result.seconds if result.seconds else wall_seconds,

@@ -22,13 +22,15 @@ How a query runs:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -71,7 +73,7 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, settings: Settings | None = None, boto3_session: "boto3.Session | None" = None):
+    def __init__(self, settings: Settings | None = None, boto3_session: boto3.Session | None = None):
         self._settings = settings
         self._session = boto3_session
         self._con = None
@@ -96,10 +98,8 @@ class LocalEngine:
             self._con.close()
             self._con = None
         if self._profile is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self._profile)
-            except OSError:
-                pass
             self._profile = None
 
     # ----------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ class LocalEngine:
             )
         else:
             # Locations that are not key=value folders: one branch per partition.
-            groups: "OrderedDict[tuple[str, ...], list[str]]" = OrderedDict()
+            groups: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
             for f in files:
                 groups.setdefault(tuple(f.partition_values), []).append(f.uri)
             branches = []
@@ -206,7 +206,7 @@ class LocalEngine:
         fs = pafs.PyFileSystem(handler)
         table = plan.table
         tables = []
-        groups: "OrderedDict[tuple[str, ...], list[str]]" = OrderedDict()
+        groups: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
         for f in plan.files:
             groups.setdefault(tuple(f.partition_values), []).append(f.uri[len("s3://"):])
         try:

@@ -3,8 +3,8 @@ the table when it already exists."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from lakekit.catalog.base import Table
 from lakekit.errors import UsageError

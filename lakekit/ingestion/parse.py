@@ -10,8 +10,8 @@ bad line costs about two parses, not one per line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.csv as pacsv

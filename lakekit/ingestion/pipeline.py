@@ -6,9 +6,9 @@ from __future__ import annotations
 import collections
 import json
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from lakekit.errors import InputError, RejectLimitExceeded
 from lakekit.ingestion.options import IngestOptions

@@ -12,8 +12,8 @@ import datetime as dt
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import pyarrow as pa
 
@@ -117,7 +117,7 @@ def run_ingest(
             seen_hashes.add(digest)
         to_read.append((src, digest))
 
-    ingest_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+    ingest_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
     rejects_uri = paths.rejects_uri(storage.root, opts.database, opts.name, ingest_id)
     result_base = dict(table=qualified, ingest_id=ingest_id, skipped_sources=skipped)
     if not to_read:
@@ -163,7 +163,7 @@ def run_ingest(
             partitions=[] if opts.projection or not opts.partition_by else [
                 Partition(p, paths.partition_location(location, opts.partition_by, p)) for p in partitions],
             files=[s.stats for s in staged],
-            loads=[Load(src.name, hashes.get(src.uri) or digest or "", ingest_id, dt.datetime.now(dt.timezone.utc),
+            loads=[Load(src.name, hashes.get(src.uri) or digest or "", ingest_id, dt.datetime.now(dt.UTC),
                         run.counts[src.name].read, run.counts[src.name].written, run.counts[src.name].rejected)
                    for src, digest in to_read if src.name in run.counts],
             replaced_partitions=replaced,

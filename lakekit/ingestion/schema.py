@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from lakekit.types import TIMESTAMP, arrow_type, athena_type
 from lakekit.catalog.base import Column
 from lakekit.errors import InputError, UsageError
+from lakekit.types import TIMESTAMP, arrow_type, athena_type
 
 
 def normalize_type(t: pa.DataType) -> pa.DataType:
@@ -62,7 +62,7 @@ class TableSchema:
     version: int = 0  # bumped whenever a column is added
 
     @classmethod
-    def from_columns(cls, columns: list[Column], timestamp_column, partition_by) -> "TableSchema":
+    def from_columns(cls, columns: list[Column], timestamp_column, partition_by) -> TableSchema:
         s = cls(timestamp_column=timestamp_column, partition_by=tuple(partition_by))
         for col in columns:
             s.columns[col.name] = arrow_type(col.type)
@@ -111,8 +111,8 @@ def _parse_one(value) -> dt.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        return parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def to_timestamp(arr: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
@@ -162,9 +162,7 @@ def _fits(source: pa.DataType, target: pa.DataType) -> bool:
         return True
     if pat.is_floating(source) and pat.is_floating(target):
         return True
-    if (pat.is_large_string(source) or pat.is_string_view(source)) and pat.is_string(target):
-        return True
-    return False
+    return bool((pat.is_large_string(source) or pat.is_string_view(source)) and pat.is_string(target))
 
 
 @dataclass
@@ -174,7 +172,7 @@ class Conformed:
     bad: list[tuple[int, str]]  # (row index in the input piece, error)
 
 
-def conform(piece: pa.Table, schema: TableSchema) -> Conformed:
+def conform(piece: pa.Table, schema: TableSchema) -> Conformed:  # noqa: C901 - one column at a time; to be cut into named steps
     """Cast one parsed piece to the table schema, growing it with new columns."""
     n = piece.num_rows
     bad_mask = np.zeros(n, dtype=bool)
@@ -194,11 +192,13 @@ def conform(piece: pa.Table, schema: TableSchema) -> Conformed:
         if target is None and not is_ts and _has_null_leaf(col.type):
             if pat.is_null(col.type):
                 continue  # all null so far: no type to give it yet
-            mark(col.is_valid().to_numpy(zero_copy_only=False), f"field {name!r} holds only nulls inside a nested value; its type cannot be inferred")
+            mark(col.is_valid().to_numpy(zero_copy_only=False),
+                 f"field {name!r} holds only nulls inside a nested value; its type cannot be inferred")
             continue
         if is_ts:
             if target is None:
-                schema.raw_timestamp_types[name] = pa.string() if not (pat.is_integer(col.type) or pat.is_floating(col.type)) else normalize_type(col.type)
+                numeric = pat.is_integer(col.type) or pat.is_floating(col.type)
+                schema.raw_timestamp_types[name] = normalize_type(col.type) if numeric else pa.string()
                 schema.columns[name] = TIMESTAMP
                 schema.version += 1
             converted, mask = to_timestamp(col)

@@ -11,8 +11,9 @@ import glob
 import hashlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -64,35 +65,45 @@ def expand_sources(args: list[str], storage: Storage) -> list[Source]:
         if arg == STDIN:
             out.append(Source(STDIN, None))
         elif is_s3(arg):
-            if arg.endswith("/") or storage.is_dir(arg):
-                found = sorted((e for e in storage.list_files(arg.rstrip("/")) if not is_hidden(e.uri)),
-                               key=lambda e: e.uri)
-                out.extend(Source(e.uri, e.size) for e in found)
-            elif storage.exists(arg):
-                out.append(Source(arg, storage.size(arg)))
-            else:
-                raise InputError(f"source {arg} not found; check the bucket and key")
-        elif os.path.isdir(arg):
-            for root, dirs, files in os.walk(arg):
-                dirs[:] = sorted(d for d in dirs if not is_hidden_name(d))
-                for f in sorted(files):
-                    if not is_hidden_name(f):
-                        path = os.path.abspath(os.path.join(root, f))
-                        out.append(Source(path, os.path.getsize(path)))
-        elif os.path.isfile(arg):
-            out.append(Source(os.path.abspath(arg), os.path.getsize(arg)))
-        elif glob.has_magic(arg):
-            matches = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
-            if not matches:
-                raise InputError(f"source pattern {arg!r} matches no files")
-            out.extend(Source(os.path.abspath(p), os.path.getsize(p)) for p in matches)
+            out.extend(_s3_sources(arg, storage))
         else:
-            raise InputError(f"source {arg} not found; pass an existing file, folder, glob or - for stdin")
+            out.extend(_local_sources(arg))
     if not out:
         raise InputError(f"no files found in {' '.join(args)}")
     if sum(s.uri == STDIN for s in out) > 1:
         raise UsageError("stdin (-) can be given only once")
     return out
+
+
+def _s3_sources(arg: str, storage: Storage) -> list[Source]:
+    """An ``s3://`` object, or every non-hidden object under a prefix."""
+    if arg.endswith("/") or storage.is_dir(arg):
+        found = sorted((e for e in storage.list_files(arg.rstrip("/")) if not is_hidden(e.uri)), key=lambda e: e.uri)
+        return [Source(e.uri, e.size) for e in found]
+    if storage.exists(arg):
+        return [Source(arg, storage.size(arg))]
+    raise InputError(f"source {arg} not found; check the bucket and key")
+
+
+def _local_sources(arg: str) -> list[Source]:
+    """A file, every non-hidden file of a folder (recursively), or a glob's files."""
+    if os.path.isdir(arg):
+        out = []
+        for root, dirs, files in os.walk(arg):
+            dirs[:] = sorted(d for d in dirs if not is_hidden_name(d))
+            for f in sorted(files):
+                if not is_hidden_name(f):
+                    path = os.path.abspath(os.path.join(root, f))
+                    out.append(Source(path, os.path.getsize(path)))
+        return out
+    if os.path.isfile(arg):
+        return [Source(os.path.abspath(arg), os.path.getsize(arg))]
+    if glob.has_magic(arg):
+        matches = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+        if not matches:
+            raise InputError(f"source pattern {arg!r} matches no files")
+        return [Source(os.path.abspath(p), os.path.getsize(p)) for p in matches]
+    raise InputError(f"source {arg} not found; pass an existing file, folder, glob or - for stdin")
 
 
 class HashingReader:

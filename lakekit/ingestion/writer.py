@@ -142,7 +142,7 @@ class PartitionedWriter:
     def add(self, table: pa.Table, keys: pa.Array | None) -> None:
         self.add_split(split_by_partition(table, keys))
 
-    def add_split(self, split: "SplitBatch") -> None:
+    def add_split(self, split: SplitBatch) -> None:
         """Buffer a batch already sorted by partition (see :func:`split_by_partition`)."""
         if split.table.num_rows == 0:
             return

@@ -11,7 +11,7 @@ says otherwise) and rules that need sizes or columns stay quiet.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from lakekit.catalog.base import Catalog, Table
 from lakekit.sql import tables_schema
@@ -60,7 +60,7 @@ class CatalogView:
         table = self.table(database, name)
         return tuple(k.name for k in table.partition_keys) if table else ()
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one view lives for one lint run
+    @cache  # noqa: B019 - one view lives for one lint run
     def size(self, database: str | None, name: str) -> int | None:
         """Bytes of the table's data files, or ``None`` when the catalog has no statistics."""
         table = self.table(database, name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 from lakekit.lint.rules.base import Rule

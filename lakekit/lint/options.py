@@ -15,8 +15,9 @@ Thresholds default to the numbers SPEC gives; each can be set in ``[lint]``::
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lakekit.errors import UsageError
 from lakekit.layout import parse_size

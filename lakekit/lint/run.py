@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lakekit.catalog.base import Catalog, Table, require_table
 from lakekit.errors import UsageError
@@ -116,9 +117,10 @@ def run_lint_query(
             said.append(f"{' and '.join(skipped)} need a catalog and were skipped")
         notes.append(f"no catalog at {where}: {'; '.join(said)}")
     for path in sources:
-        if isinstance(path, (str, os.PathLike)) and "\n" not in os.fspath(path) and os.path.isdir(path):
-            if not any(p.startswith(os.path.join(os.fspath(path), "")) or p == os.fspath(path) for p, _ in pairs):
-                notes.append(f"{os.fspath(path)}: no .sql files found")
+        is_folder = isinstance(path, (str, os.PathLike)) and "\n" not in os.fspath(path) and os.path.isdir(path)
+        if is_folder and not any(p.startswith(os.path.join(os.fspath(path), "")) or p == os.fspath(path)
+                                 for p, _ in pairs):
+            notes.append(f"{os.fspath(path)}: no .sql files found")
     view = CatalogView(cat, options.partition_keys)
     instances = [rule() for rule in rules]
     violations: list[Violation] = []
@@ -152,7 +154,7 @@ def _target_kind(target: str) -> str:
     raise UsageError(f"{target}: no such layout file, folder, s3:// prefix or DB.TABLE; check the name")
 
 
-def _catalog_table_facts(cat: Catalog, table: Table, boto3_session: "boto3.Session | None") -> TableFacts:
+def _catalog_table_facts(cat: Catalog, table: Table, boto3_session: boto3.Session | None) -> TableFacts:
     """The table's files under its location, plus those of partitions registered elsewhere
     (Glue lets a partition live outside its table's folder)."""
     storage = Storage(table.location, boto3_session)
@@ -181,7 +183,7 @@ def run_lint_layout(
     *,
     options: LintOptions,
     catalog: Callable[[], tuple[Catalog | None, str]],
-    boto3_session: "boto3.Session | None" = None,
+    boto3_session: boto3.Session | None = None,
 ) -> LintResult:
     """Lint table layouts with the layout rules (L001-L011).
 

@@ -167,9 +167,9 @@ def read_footer(storage: Storage, uri: str) -> ParquetFooter:
             codecs.add(chunk.compression)
             stats = chunk.statistics
             has_values = stats is None or stats.num_values > 0
-            if has_values and (stats is None or not stats.has_min_max) and chunk.num_values > 0:
-                if chunk.path_in_schema not in without_stats:
-                    without_stats.append(chunk.path_in_schema)
+            lacks_range = has_values and (stats is None or not stats.has_min_max) and chunk.num_values > 0
+            if lacks_range and chunk.path_in_schema not in without_stats:
+                without_stats.append(chunk.path_in_schema)
     return ParquetFooter(meta.num_row_groups, meta.num_rows, frozenset(codecs), schema, tuple(without_stats))
 
 

@@ -5,8 +5,9 @@ MB (2^20 bytes) with a 10 MB minimum per query, and are priced per TB (2^40 byte
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from lakekit.errors import BudgetExceeded, UsageError
 from lakekit.units import format_bytes
@@ -95,7 +96,7 @@ class Estimate:
         }
 
     @classmethod
-    def from_tables(cls, tables: Sequence[TableEstimate], price_per_tb: float = 5.0) -> "Estimate":
+    def from_tables(cls, tables: Sequence[TableEstimate], price_per_tb: float = 5.0) -> Estimate:
         """Add the scans up and apply Athena's billing rules.
 
         >>> t = TableEstimate("db.t", 1, 1, 1, 1, ("x",), 1234)

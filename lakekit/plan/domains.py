@@ -6,12 +6,14 @@ span) whose min/max cannot meet the domain is skipped, as Trino's reader skips i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlglot import exp
 
 from lakekit.plan.evaluator import CannotEvaluate, ConstantEvaluator
+
 
 @dataclass(frozen=True)
 class Range:
@@ -22,15 +24,11 @@ class Range:
 
     def overlaps(self, lo: Any, hi: Any) -> bool:
         """Whether this range meets the closed interval [lo, hi]."""
-        if self.lo is not None:
-            if hi < self.lo or (hi == self.lo and not self.lo_inclusive):
-                return False
-        if self.hi is not None:
-            if lo > self.hi or (lo == self.hi and not self.hi_inclusive):
-                return False
-        return True
+        if self.lo is not None and (hi < self.lo or (hi == self.lo and not self.lo_inclusive)):
+            return False
+        return not (self.hi is not None and (lo > self.hi or lo == self.hi and not self.hi_inclusive))
 
-    def intersect(self, other: "Range") -> "Range | None":
+    def intersect(self, other: Range) -> Range | None:
         lo, lo_inc = self.lo, self.lo_inclusive
         if other.lo is not None and (lo is None or other.lo > lo or (other.lo == lo and not other.lo_inclusive)):
             lo, lo_inc = other.lo, other.lo_inclusive
@@ -48,14 +46,14 @@ class Domain:
     #: the predicate's verdict on NULL: True keeps it, False and None (unknown) drop it
     null: bool | None = None
 
-    def and_(self, other: "Domain") -> "Domain":
+    def and_(self, other: Domain) -> Domain:
         ranges = tuple(r for a in self.ranges for b in other.ranges if (r := a.intersect(b)) is not None)
         return Domain(ranges, _and3(self.null, other.null))
 
-    def or_(self, other: "Domain") -> "Domain":
+    def or_(self, other: Domain) -> Domain:
         return Domain(self.ranges + other.ranges, _or3(self.null, other.null))
 
-    def not_(self) -> "Domain":
+    def not_(self) -> Domain:
         complement = (Range(),)
         for r in self.ranges:
             pieces = []

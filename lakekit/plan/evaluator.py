@@ -4,7 +4,8 @@ over the partitions' values, on an in-memory DuckDB with Athena's meaning."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 import sqlglot  # noqa: F401 - the doctests use it
@@ -107,7 +108,7 @@ _NOT_LITERAL = object()
 
 def _naive_utc(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import inspect
-from typing import Sequence
+from collections.abc import Sequence
 
 import pyarrow as pa
 
 from lakekit.catalog.base import Catalog, DataFile, Partition, Table
 from lakekit.errors import InputError, StorageError
-from lakekit.paths import is_hidden
 from lakekit.parquet import read_file_stats
+from lakekit.paths import is_hidden
 from lakekit.storage import Storage
+
 
 class FileStats:
     """File statistics from the catalog; footers read on demand (and cached there)

@@ -10,7 +10,7 @@ timestamp column become a range of instants and keep only the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlglot import exp
 
@@ -29,7 +29,7 @@ def prune_by_values(
     keys: list[str],
     table: Table,
     conjuncts: list[exp.Expression],
-    evaluator: "ConstantEvaluator",
+    evaluator: ConstantEvaluator,
     notes: list[str],
 ) -> list[Partition]:
     if not conjuncts or not partitions:

@@ -17,8 +17,8 @@ The bytes add up over scans and are billed by :mod:`.billing`'s rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 from sqlglot import exp
 

@@ -12,6 +12,7 @@ from lakekit.parquet import decode_stat
 from lakekit.plan.domains import Domain, Range, combined_domain
 from lakekit.plan.evaluator import ConstantEvaluator
 
+
 @dataclass
 class ColumnDomain:
     name: str

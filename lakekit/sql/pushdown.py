@@ -11,7 +11,7 @@ through derived tables, CTEs and set operations the way Trino's planner does.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlglot  # noqa: F401 - the doctests use it
 from sqlglot import exp

@@ -13,6 +13,7 @@ from sqlglot.optimizer.scope import Scope
 
 from lakekit.sql.parse import DIALECT
 
+
 def qualify_statement(
     expression: exp.Expression,
     schema: dict | None = None,
@@ -33,7 +34,7 @@ def qualify_statement(
 
 def qualify_copy(
     expression: exp.Expression, schema: dict | None, default_database: str | None
-) -> tuple[exp.Expression, "StarMarks"]:
+) -> tuple[exp.Expression, StarMarks]:
     """Qualify a copy; also return where ``*`` was written (recorded before expansion)."""
     copy = expression.copy()
     stars = star_marks(copy)

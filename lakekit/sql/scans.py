@@ -25,8 +25,8 @@ from lakekit.sql.parse import DIALECT
 from lakekit.sql.pushdown import (
     bounding_conjuncts,
     columns_of,
-    direct_columns,
     conjuncts,
+    direct_columns,
     inferred_by_equality,
     pushable_into,
     rejects_nulls,
@@ -37,6 +37,7 @@ from lakekit.sql.pushdown import (
 )
 from lakekit.sql.qualify import StarMarks, attach_unqualified_columns, inside, qualify_copy
 from lakekit.sql.schema import Schema
+
 
 @dataclass(frozen=True)
 class TableScan:
@@ -166,7 +167,7 @@ class _ScanWalker:
             branch_pushed = [rename_columns(p, rename) for p in pushed if columns_of(p) <= set(rename)]
             self.walk(branch, branch_pushed, branch_needed)
 
-    def _walk_select(self, scope: Scope, pushed: list[exp.Expression], needed: set[str] | None) -> None:
+    def _walk_select(self, scope: Scope, pushed: list[exp.Expression], needed: set[str] | None) -> None:  # noqa: C901 - to be cut into named steps
         select: exp.Select = scope.expression
         unneeded = self._unneeded_projections(select, needed)
 
@@ -215,11 +216,8 @@ class _ScanWalker:
                 if tables <= only:
                     restricted.append((inferred, only, None))
 
-        for alias, (node, source) in scope.selected_sources.items():
-            if alias in null_supplying:
-                mine = [c for c in general if rejects_nulls(c, alias)]
-            else:
-                mine = list(general)
+        for alias, (_node, source) in scope.selected_sources.items():
+            mine = [c for c in general if rejects_nulls(c, alias)] if alias in null_supplying else list(general)
             mine += [c for c, only, excluded in restricted
                      if (only is None or alias in only) and (excluded is None or alias not in excluded)]
             usable, blocked = bounding_conjuncts(mine, alias)

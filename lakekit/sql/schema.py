@@ -6,7 +6,8 @@ keys are included as ordinary columns, as Athena exposes them.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 Schema = dict[str, dict[str, dict[str, str]]]
 

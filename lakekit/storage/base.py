@@ -9,8 +9,9 @@ source file into an ``s3://`` warehouse, an ``s3://`` source into a local one).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Protocol
 
 import pyarrow as pa
 import pyarrow.fs as pafs

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import posixpath
 import threading
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -43,7 +44,7 @@ class S3Backend:
     #: whether big files are better written to a local spool and uploaded whole
     spools_writes = True
 
-    def __init__(self, boto3_session: "boto3.Session | None" = None) -> None:
+    def __init__(self, boto3_session: boto3.Session | None = None) -> None:
         self._session = boto3_session
         self._lock = threading.Lock()
         self._fs: pafs.S3FileSystem | None = None

@@ -119,7 +119,7 @@ class S3Upload:
         """Give up: nothing is written and uploaded parts are discarded."""
         self._abort()
 
-    def __enter__(self) -> "S3Upload":
+    def __enter__(self) -> S3Upload:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -9,8 +9,9 @@ it holds. Copies and moves between the two kinds go through pyarrow.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -38,7 +39,7 @@ class Storage:
     [2]
     """
 
-    def __init__(self, root: str, boto3_session: "boto3.Session | None" = None):
+    def __init__(self, root: str, boto3_session: boto3.Session | None = None):
         self._local = LocalBackend()
         self._s3 = S3Backend(boto3_session)
         if is_s3(root):

@@ -37,7 +37,7 @@ def _file(day: int, name: str = "part-0.parquet") -> DataFile:
 def _commit(ingest_id: str, days, table: Table | None = None, source_hash: str = "h1") -> IngestCommit:
     return IngestCommit(
         table or _table(), ingest_id, [_part(d) for d in days], [_file(d, f"part-{ingest_id}.parquet") for d in days],
-        [Load("events.jsonl", source_hash, ingest_id, dt.datetime(2024, 3, 8, tzinfo=dt.timezone.utc), 10, 10, 0)],
+        [Load("events.jsonl", source_hash, ingest_id, dt.datetime(2024, 3, 8, tzinfo=dt.UTC), 10, 10, 0)],
     )
 
 

@@ -12,9 +12,8 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from lakekit import sync
+from lakekit import ingest, sync
 from lakekit.errors import LakekitError
-from lakekit import ingest
 from lakekit.sample import events_jsonl
 from tests.aws.backends import BUCKET, error_response
 

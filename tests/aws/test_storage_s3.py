@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakekit.errors import StorageError
 import lakekit.storage.s3 as s3_module
 import lakekit.storage.s3_upload as upload_module
+from lakekit.errors import StorageError
 from lakekit.storage import S3Upload, Storage
 from tests.aws.backends import BUCKET, error_response
 
@@ -89,10 +89,9 @@ def test_truncated_upload_is_an_error_not_a_file(s3_lake):
 def test_failed_writer_leaves_no_object_and_no_parts(s3_lake, monkeypatch):
     monkeypatch.setattr(upload_module, "UPLOAD_PART_SIZE", 5 << 20)
     st = Storage(s3_lake.warehouse)
-    with pytest.raises(RuntimeError):
-        with st.open_output(st.uri("half.bin")) as f:
-            f.write(os.urandom(6 << 20))  # one part has gone up
-            raise RuntimeError("writer died")
+    with pytest.raises(RuntimeError), st.open_output(st.uri("half.bin")) as f:
+        f.write(os.urandom(6 << 20))  # one part has gone up
+        raise RuntimeError("writer died")
     assert not st.exists(st.uri("half.bin"))
     assert boto3.client("s3").list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 

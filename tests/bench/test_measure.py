@@ -37,7 +37,8 @@ def test_concurrent_processes_in_the_tree_are_summed():
 
 
 def test_exit_code_output_and_wall_time():
-    m = measure([sys.executable, "-c", "import sys, time; time.sleep(0.3); print('out'); print('oops', file=sys.stderr); sys.exit(5)"])
+    script = "import sys, time; time.sleep(0.3); print('out'); print('oops', file=sys.stderr); sys.exit(5)"
+    m = measure([sys.executable, "-c", script])
     assert (m.returncode, m.stdout, m.stderr) == (5, "out\n", "oops\n")
     assert 0.3 <= m.seconds < 5
     assert not m.ok

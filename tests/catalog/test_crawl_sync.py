@@ -12,9 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from lakekit import crawl
+from lakekit import crawl, sync
 from lakekit.catalog.crawl import scan_paths
-from lakekit import sync
 from lakekit.cli import main
 from lakekit.errors import InputError, TableNotFound
 

@@ -23,7 +23,8 @@ def test_settings_precedence_flag_env_file_default(tmp_path):
 
 
 def test_pyproject_tool_section_is_read(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.lakekit]\nwarehouse = "s3://bkt/lake"\n[tool.lakekit.lint]\nignore = ["Q001"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lakekit]\nwarehouse = "s3://bkt/lake"\n[tool.lakekit.lint]\nignore = ["Q001"]\n')
     s = resolve_settings(env={}, cwd=tmp_path)
     assert s.warehouse == "s3://bkt/lake" and s.is_s3
     assert s.lint == {"ignore": ["Q001"]}

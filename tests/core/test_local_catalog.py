@@ -21,7 +21,7 @@ def _commit(ingest_id, values_list, replaced=()):
         table=table, ingest_id=ingest_id,
         partitions=[Partition(v, f"/lake/db/t/year={v[0]}") for v in values_list],
         files=[_file(f"/lake/db/t/year={v[0]}/part-{ingest_id}.parquet", v) for v in values_list],
-        loads=[Load("src", f"sha256:{ingest_id}", ingest_id, dt.datetime.now(dt.timezone.utc), 10, 10, 0)],
+        loads=[Load("src", f"sha256:{ingest_id}", ingest_id, dt.datetime.now(dt.UTC), 10, 10, 0)],
         replaced_partitions=list(replaced),
     )
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -101,7 +102,7 @@ def test_reingest_is_skipped_unless_forced(tmp_path, warehouse):
     assert first.records_written == 150 and first.skipped_sources == []
     # same content under another name is the same source
     copy = tmp_path / "copy.jsonl"
-    copy.write_bytes(open(src, "rb").read())
+    copy.write_bytes(Path(src).read_bytes())
     again = lakekit.ingest([src, str(copy)], "c.t", timestamp_column="ts", warehouse=warehouse)
     assert again.skipped_sources == [src, str(copy)] and again.records_read == 0
     forced = lakekit.ingest(src, "c.t", timestamp_column="ts", warehouse=warehouse, force=True)
@@ -128,7 +129,7 @@ def test_overwrite_partitions_replaces_exactly_the_touched_partitions(tmp_path, 
 
 
 def test_stdin_source_and_its_idempotency(tmp_path, warehouse):
-    data = open(_source(tmp_path), "rb").read()
+    data = Path(_source(tmp_path)).read_bytes()
     args = [LAKEKIT, "ingest", "-", "--table", "c.t", "--timestamp-column", "ts", "--warehouse", warehouse, "--json"]
     out = json.loads(subprocess.run(args, input=data, capture_output=True, check=True).stdout)
     assert out["records_written"] == 150 and out["skipped_sources"] == []
@@ -140,7 +141,7 @@ def test_stdin_source_and_its_idempotency(tmp_path, warehouse):
 def test_gzip_on_stdin(tmp_path, warehouse):
     import gzip
 
-    data = gzip.compress(open(_source(tmp_path), "rb").read())
+    data = gzip.compress(Path(_source(tmp_path)).read_bytes())
     args = [LAKEKIT, "ingest", "-", "--table", "c.t", "--timestamp-column", "ts", "--warehouse", warehouse, "--json"]
     out = json.loads(subprocess.run(args, input=data, capture_output=True, check=True).stdout)
     assert out["records_written"] == 150

@@ -78,7 +78,7 @@ def test_later_value_that_does_not_fit_the_stored_type_is_a_reject(tmp_path, war
 def test_many_bad_lines_in_one_block_keep_every_good_line(tmp_path, warehouse):
     lines = []
     for i in range(1000):
-        lines.append(GOOD % i if i % 7 else '{"id": %d, "ts": "2024-03-07T10:00:00Z"' % i)
+        lines.append(GOOD % i if i % 7 else f'{{"id": {i}, "ts": "2024-03-07T10:00:00Z"')
     result, rejects = _ingest_bytes(tmp_path, warehouse, _lines(*lines))
     assert result.records_rejected == len([i for i in range(1000) if i % 7 == 0])
     assert [r["line"] for r in rejects] == [i + 1 for i in range(1000) if i % 7 == 0]
@@ -109,7 +109,8 @@ def test_years_outside_four_digits_are_rejected_not_written(tmp_path, warehouse)
 
 
 def test_csv_bad_rows(tmp_path, warehouse):
-    data = b"id,ts,score\n1,2024-03-07T00:00:00Z,1.5\n2,2024-03-07T00:00:00Z\n3,not-a-time,2.5\nx,2024-03-07T00:00:00Z,3\n4,2024-03-07T00:00:00Z,4\n"
+    data = (b"id,ts,score\n1,2024-03-07T00:00:00Z,1.5\n2,2024-03-07T00:00:00Z\n3,not-a-time,2.5\n"
+            b"x,2024-03-07T00:00:00Z,3\n4,2024-03-07T00:00:00Z,4\n")
     result, rejects = _ingest_bytes(tmp_path, warehouse, data, name="in.csv")
     assert (result.records_read, result.records_written, result.records_rejected) == (5, 2, 3)
     assert [r["line"] for r in rejects] == [3, 4, 5]

@@ -153,7 +153,7 @@ def test_timestamps_in_any_offset_partition_by_utc(tmp_path, warehouse):
     lakekit.ingest(src, "a.tz", timestamp_column="ts", warehouse=warehouse)
     back = {r["id"]: r for r in read_back_pyarrow(os.path.join(warehouse, "a", "tz")).to_pylist()}
     assert back[1]["day"] == "08" and back[2]["day"] == "07" and back[3]["day"] == "07"
-    assert back[1]["ts"] == dt.datetime(2024, 3, 8, 1, 30, tzinfo=dt.timezone.utc)
+    assert back[1]["ts"] == dt.datetime(2024, 3, 8, 1, 30, tzinfo=dt.UTC)
     # epoch numbers in a text timestamp column are a type mismatch, not a guess
     assert 4 not in back
 

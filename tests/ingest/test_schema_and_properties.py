@@ -61,7 +61,7 @@ def test_nested_values_keep_athena_types(tmp_path, warehouse):
 
 
 def test_many_partitions_under_a_small_memory_budget(tmp_path, warehouse):
-    base = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    base = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     records = [{"id": i, "ts": (base + dt.timedelta(days=i % 400)).isoformat(), "pad": "x" * 50} for i in range(20000)]
     src = write_jsonl(tmp_path / "a.jsonl", records)
     r = lakekit.ingest(src, "s.t", timestamp_column="ts", warehouse=warehouse, memory_budget=256 << 10, block_size=64 << 10)
@@ -78,7 +78,7 @@ _records = st.lists(
         st.fixed_dictionaries({
             "id": st.integers(0, 10**9),
             "ts": st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2030, 12, 31),
-                               timezones=st.just(dt.timezone.utc)).map(lambda d: d.isoformat()),
+                               timezones=st.just(dt.UTC)).map(lambda d: d.isoformat()),
             "n": st.one_of(st.none(), st.integers(-(2**40), 2**40)),
             "s": st.one_of(st.none(), st.text(max_size=30)),
         }),
@@ -104,7 +104,8 @@ def test_property_every_record_is_written_or_rejected_and_reads_back_equal(tmp_p
     assert r.records_read == r.records_written + r.records_rejected
     rejected_lines = set()
     if r.rejects_uri:
-        rejected_lines = {json.loads(x)["line"] for x in open(r.rejects_uri, encoding="utf-8")}
+        with open(r.rejects_uri, encoding="utf-8") as rejects:
+            rejected_lines = {json.loads(x)["line"] for x in rejects}
     assert len(rejected_lines) == r.records_rejected
     if r.records_written == 0:
         return

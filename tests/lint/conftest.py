@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakekit.catalog.base import Column, DataFile, Partition, Table
+from lakekit.catalog.base import Column, DataFile, Table
 from lakekit.catalog.local import LocalCatalog
 from lakekit.config import Settings
 

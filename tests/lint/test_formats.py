@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from lakekit.cli import main
 from lakekit import lint_layout, lint_query
+from lakekit.cli import main
 from lakekit.lint.formatters import format_github, format_json, format_text, sarif_document
 from lakekit.lint.violation import Violation
 

@@ -57,7 +57,7 @@ class Lake:
 
 def _click_file(day: dt.date, file_index: int, rnd: random.Random) -> pa.Table:
     n = ROWS_PER_GROUP * GROUPS_PER_FILE
-    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     seconds = sorted(rnd.randrange(86_400 * 1_000_000) for _ in range(n))
     users = (1, 500) if file_index == 0 else (501, 1000)
     amounts = []

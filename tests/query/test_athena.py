@@ -16,10 +16,10 @@ import urllib.request
 import boto3
 import pytest
 
-from lakekit.config import resolve_settings
-from lakekit.engines.athena import POLL_FIRST, POLL_FACTOR, AthenaEngine
-from lakekit.errors import BudgetExceeded, QueryCancelled, QueryFailed, QueryTimeout
 from lakekit import run_query
+from lakekit.config import resolve_settings
+from lakekit.engines.athena import POLL_FACTOR, POLL_FIRST, AthenaEngine
+from lakekit.errors import BudgetExceeded, QueryCancelled, QueryFailed, QueryTimeout
 from lakekit.plan import Estimate, QueryPlan
 from lakekit.sql import parse_statements
 
@@ -83,7 +83,8 @@ def state_of(query_id: str) -> str:
 
 
 def test_success_fetches_typed_rows_and_reports_statistics(aws, tmp_path):
-    seed_results(aws, [["2024-03-01", "42", "12.5", "true", "2024-03-01 10:00:00.000"], ["2024-03-02", None, "0.0", "false", None]],
+    seed_results(aws, [["2024-03-01", "42", "12.5", "true", "2024-03-01 10:00:00.000"],
+                       ["2024-03-02", None, "0.0", "false", None]],
                  [("day", "date"), ("n", "bigint"), ("revenue", "double"), ("ok", "boolean"), ("at", "timestamp")])
     recorder = Recorder()
     engine = AthenaEngine(settings(tmp_path), boto3_session=recorder.session)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lakekit.plan import MB, MIN_BILLED_BYTES, TB, Estimate, TableEstimate, billed_bytes, cost_usd
 from lakekit.errors import BudgetExceeded
-from lakekit.plan import check_budget
+from lakekit.plan import MB, MIN_BILLED_BYTES, TB, Estimate, TableEstimate, billed_bytes, check_budget, cost_usd
 
 
 @pytest.mark.parametrize(

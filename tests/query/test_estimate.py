@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pyarrow.parquet as pq
 import pytest
 
+from lakekit import estimate, run_query
 from lakekit.paths import is_hidden as is_hidden_file
 from lakekit.plan import billed_bytes
-from lakekit import estimate, run_query
 from tests.query.conftest import CLICK_COLUMNS, DAYS
 
 ALL_DAYS = lambda d: True  # noqa: E731
@@ -221,8 +221,8 @@ def _row_group_stats(rg) -> dict:
         if st is not None and st.has_min_max:
             mn, mx = st.min, st.max
             if isinstance(mn, dt.datetime) and mn.tzinfo is not None:
-                mn = mn.astimezone(dt.timezone.utc).replace(tzinfo=None)
-                mx = mx.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                mn = mn.astimezone(dt.UTC).replace(tzinfo=None)
+                mx = mx.astimezone(dt.UTC).replace(tzinfo=None)
             stats[col.path_in_schema] = (mn, mx)
         stats[col.path_in_schema + "_nulls"] = st.null_count if st is not None else 0
     return stats

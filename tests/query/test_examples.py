@@ -9,8 +9,8 @@ import os
 import pytest
 
 import lakekit
-from lakekit.config import resolve_settings
 from lakekit import run_query
+from lakekit.config import resolve_settings
 from lakekit.sample import events
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from lakekit import run_query
 from lakekit.catalog import Column, Partition, Table
 from lakekit.catalog.local import LocalCatalog
 from lakekit.config import resolve_settings
 from lakekit.engines.local import LocalEngine
 from lakekit.errors import QueryTimeout, UsageError
-from lakekit import run_query
 
 
 def test_duckdb_settings_are_offline_and_utc():

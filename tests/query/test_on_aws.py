@@ -60,4 +60,5 @@ def test_cli_on_athena_prints_estimate_then_athenas_readout(glue_lake, aws, monk
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Estimate: ")
     assert lines[1].startswith("  analytics.events: 2/5 partitions, 2 files, 2 row groups, ")
-    assert lines[-1].startswith("Run time: ") and "Data scanned: 0 B, cost $0.000048 (athena engine, 2 rows); estimated " in lines[-1]
+    assert lines[-1].startswith("Run time: ")
+    assert "Data scanned: 0 B, cost $0.000048 (athena engine, 2 rows); estimated " in lines[-1]

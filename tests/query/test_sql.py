@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lakekit.catalog.base import Column, Table
 from lakekit.errors import UsageError
 from lakekit.sql import catalog_schema, parse_statements, table_scans
-from lakekit.catalog.base import Column, Table
 
 EVENT_COLUMNS = {
     "event_id": "string", "ts": "timestamp", "user_id": "string", "event_type": "string",

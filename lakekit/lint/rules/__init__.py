@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from lakekit.errors import UsageError
 from lakekit.lint.rules.base import DOC_SECTIONS, Rule

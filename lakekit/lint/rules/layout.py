@@ -8,16 +8,15 @@ Storage findings sit at line 1, column 1 of the folder or table they are about.
 
 from __future__ import annotations
 
-from lakekit.units import human_bytes
-
 from collections import Counter
-from typing import ClassVar, Iterable
+from collections.abc import Iterable
+from typing import ClassVar
 
 from lakekit.lint.options import LintOptions
 from lakekit.lint.rules.base import Rule
 from lakekit.lint.targets import ROW_FORMATS, LayoutFileFacts, TableFacts, hive_values
 from lakekit.lint.violation import Violation
-
+from lakekit.units import human_bytes
 
 
 def _example(uris: list[str], count: int) -> str:

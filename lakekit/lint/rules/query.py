@@ -8,10 +8,9 @@ shared SQL analysis (:mod:`lakekit.sql`), never a walker of their own.
 
 from __future__ import annotations
 
-from lakekit.units import human_bytes
-
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -21,6 +20,8 @@ from lakekit.lint.options import LintOptions
 from lakekit.lint.rules.base import Rule
 from lakekit.lint.source import SqlSource
 from lakekit.lint.violation import Violation
+from lakekit.units import human_bytes
+
 
 @dataclass
 class QueryContext:
@@ -113,7 +114,7 @@ def _is_wrapper(node: exp.Expression) -> bool:
     return isinstance(node, exp.Func) and not isinstance(node, (exp.Connector, exp.Predicate))
 
 
-def _predicate_roots(ctx: "QueryContext") -> Iterator[exp.Expression]:
+def _predicate_roots(ctx: QueryContext) -> Iterator[exp.Expression]:
     """WHERE conditions and JOIN ... ON conditions anywhere in the statement."""
     for where in ctx.find_all(exp.Where):
         yield where.this
