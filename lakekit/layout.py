@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from lakekit.errors import UsageError
+from lakekit.errors import UsageError, first_line
 
 PARTITION_GRAINS = ("year", "month", "day")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
@@ -110,5 +110,5 @@ def load_layout(path: str) -> Layout:
     except FileNotFoundError:
         raise UsageError(f"layout file {path} not found") from None
     except (yaml.YAMLError, UnicodeDecodeError) as ex:
-        raise UsageError(f"{path}: not valid YAML ({str(ex).splitlines()[0]})") from ex
+        raise UsageError(f"{path}: not valid YAML ({first_line(ex)})") from ex
     return parse_layout(data, path)

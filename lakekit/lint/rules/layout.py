@@ -16,6 +16,7 @@ from lakekit.lint.options import LintOptions
 from lakekit.lint.rules.base import Rule
 from lakekit.lint.targets import ROW_FORMATS, LayoutFileFacts, TableFacts, hive_values
 from lakekit.lint.violation import Violation
+from lakekit.paths import partition_path
 from lakekit.units import human_bytes
 
 
@@ -533,7 +534,7 @@ class UnregisteredPartitions(LayoutRule):
         name = table.qualified_name
 
         def show(values: tuple[str, ...]) -> str:
-            return "/".join(f"{k}={v}" for k, v in zip(keys, values))
+            return partition_path(keys, values)
 
         missing = sorted(in_storage - in_catalog)
         empty = sorted(in_catalog - in_storage)
