@@ -277,19 +277,7 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
     location = _normalise_location(location)
     if not is_s3(location) and not os.path.isdir(location):
         raise InputError(f"location {location} is not a folder; crawl a folder or an s3:// prefix")
-    cat = catalog
-    scan = scan_location(storage, location)
-    if not scan.files:
-        why = ""
-        if scan.ignored:
-            why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})"
-        raise InputError(f"no data files found under {location}{why}; is it the table's folder?")
-    if scan.ignored:
-        first = scan.ignored[0]
-        raise InputError(
-            f"{location} mixes layouts: {first['uri']}: {first['reason']} "
-            f"({len(scan.ignored)} such file(s)); crawl a folder whose files all sit under the same key=value folders"
-        )
+    scan = _scan_for_crawl(storage, location)
     footers, skipped = read_footers(storage, scan.files)
     if not footers:
         raise InputError(f"no readable Parquet files under {location}: {skipped[0]['reason']}")
@@ -297,31 +285,20 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
     keys = list(scan.partition_keys or ())
     clashes = [c.name for c in columns if c.name in keys]
     if clashes:
-        skipped_cols = ", ".join(clashes)
-        skipped.append({"uri": location, "reason": f"column(s) {skipped_cols} are also partition keys; the folder value is used"})
+        skipped.append({"uri": location,
+                        "reason": f"column(s) {', '.join(clashes)} are also partition keys; the folder value is used"})
         columns = [c for c in columns if c.name not in keys]
-    codecs = Counter(f.compression for f in footers)
-    existing = cat.get_table(database, name)
+    existing = catalog.get_table(database, name)
     parameters = dict(existing.parameters) if existing else {}
+    codecs = Counter(f.compression for f in footers)
     parameters.update({"classification": "parquet", "compression": codecs.most_common(1)[0][0]})
-    tbl = Table(database, name, location, columns, [Column(k, "string") for k in keys], parameters)
-    cat.create_or_update_table(tbl)
+    catalog.create_or_update_table(
+        Table(database, name, location, columns, [Column(k, "string") for k in keys], parameters))
 
     readable = {f.stats.uri for f in footers}
     found = {f.partition_values: f.partition_location for f in scan.files if f.uri in readable}
-    before = {p.values: p for p in cat.list_partitions(database, name)} if existing else {}
-    removed = sorted(set(before) - set(found)) if keys else []
-    added = sorted(set(found) - set(before)) if keys else []
-    if removed:
-        cat.delete_partitions(database, name, removed)
-    if keys:
-        changed = [Partition(v, loc) for v, loc in sorted(found.items())
-                   if v not in before or before[v].location.rstrip("/") != loc.rstrip("/")]
-        cat.add_partitions(database, name, changed)
-    stale = {f.uri for f in cat.list_files(database, name)} - readable if existing else set()
-    if stale:
-        cat.delete_files(database, name, sorted(stale))
-    cat.put_files(database, name, [f.stats for f in footers])
+    added, removed = _update_partitions(catalog, database, name, keys, found, existed=existing is not None)
+    _update_files(catalog, database, name, footers, existed=existing is not None)
     return CrawlResult(
         table=f"{database}.{name}",
         location=location,
@@ -337,3 +314,47 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
         skipped=skipped,
         seconds=time.monotonic() - started,
     )
+
+
+def _scan_for_crawl(storage: Storage, location: str) -> LayoutScan:
+    """The location's files, refused when there are none or they mix layouts."""
+    scan = scan_location(storage, location)
+    if not scan.files:
+        why = ""
+        if scan.ignored:
+            why = f" ({len(scan.ignored)} file(s) outside a key=value layout, e.g. {scan.ignored[0]['reason']})"
+        raise InputError(f"no data files found under {location}{why}; is it the table's folder?")
+    if scan.ignored:
+        first = scan.ignored[0]
+        raise InputError(
+            f"{location} mixes layouts: {first['uri']}: {first['reason']} "
+            f"({len(scan.ignored)} such file(s)); crawl a folder whose files all sit under the same key=value folders"
+        )
+    return scan
+
+
+def _update_partitions(
+    catalog: Catalog, database: str, name: str, keys: list[str], found: dict[tuple[str, ...], str], *, existed: bool
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Register the partitions found (new or moved), remove those whose data is gone.
+    Returns the values added and removed."""
+    if not keys:
+        return [], []
+    before = {p.values: p for p in catalog.list_partitions(database, name)} if existed else {}
+    removed = sorted(set(before) - set(found))
+    added = sorted(set(found) - set(before))
+    if removed:
+        catalog.delete_partitions(database, name, removed)
+    changed = [Partition(v, loc) for v, loc in sorted(found.items())
+               if v not in before or before[v].location.rstrip("/") != loc.rstrip("/")]
+    catalog.add_partitions(database, name, changed)
+    return added, removed
+
+
+def _update_files(catalog: Catalog, database: str, name: str, footers: Sequence[FileFooter], *, existed: bool) -> None:
+    """Record the footers' statistics, drop those of files no longer there."""
+    readable = {f.stats.uri for f in footers}
+    stale = {f.uri for f in catalog.list_files(database, name)} - readable if existed else set()
+    if stale:
+        catalog.delete_files(database, name, sorted(stale))
+    catalog.put_files(database, name, [f.stats for f in footers])

@@ -40,7 +40,7 @@ class LakekitGroup(click.Group):
             ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as ex:  # noqa: BLE001 - last line of defence: never a traceback
+        except Exception as ex:  # last line of defence: never a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             first = first_line(ex) if str(ex).strip() else ""

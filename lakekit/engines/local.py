@@ -142,7 +142,7 @@ class LocalEngine:
         except KeyboardInterrupt:
             con.interrupt()
             raise QueryCancelled("query cancelled (interrupted); nothing more was read") from None
-        except Exception as ex:  # noqa: BLE001 - DuckDB raises many kinds; one line each
+        except Exception as ex:  # DuckDB raises many kinds; one line each
             if timed_out.is_set():
                 raise QueryTimeout(f"query did not finish within {timeout:g} s and was cancelled") from ex
             raise QueryFailed(f"local engine (DuckDB): {first_line(ex)}") from ex

@@ -46,27 +46,58 @@ def resolve_options(
     projection: bool | None,
 ) -> IngestOptions:
     """Merge the flags with the layout file (a flag wins) and check them."""
-    lay: Layout | None = None
-    if layout is not None:
-        lay = layout if isinstance(layout, Layout) else load_layout(str(layout))
-        if lay.format != "parquet":
-            raise UsageError(f"{lay.path}: lakekit writes Parquet; set format: parquet")
+    lay = _layout_of(layout)
     table = table or (lay.table if lay else None)
     if not table:
         raise UsageError("no table given; pass --table DB.TABLE or --layout FILE")
     database, name = parse_table_name(table)
     ts = timestamp_column or (lay.timestamp_column if lay else None)
+    grains = _grains(partition_by, lay, ts)
+    compression = (compression or (lay.compression if lay else "zstd")).lower()
+    _check_choices(compression=compression, mode=mode, input_format=input_format, max_rejects=max_rejects)
+    if target_file_size is not None:
+        size = parse_size(target_file_size, "--target-file-size")
+    else:
+        size = lay.target_file_size if lay else DEFAULT_TARGET_FILE_SIZE
+    return IngestOptions(
+        database=database,
+        name=name,
+        timestamp_column=ts,
+        partition_by=grains,
+        input_format=input_format,
+        compression=compression,
+        target_file_size=size,
+        mode=mode,
+        max_rejects=max_rejects,
+        declared_columns=check_declared_columns(lay.columns) if lay else {},
+        projection=bool(projection if projection is not None else (lay.projection if lay else False)),
+    )
+
+
+def _layout_of(layout: str | Layout | None) -> Layout | None:
+    if layout is None:
+        return None
+    lay = layout if isinstance(layout, Layout) else load_layout(str(layout))
+    if lay.format != "parquet":
+        raise UsageError(f"{lay.path}: lakekit writes Parquet; set format: parquet")
+    return lay
+
+
+def _grains(partition_by: str | Sequence[str] | None, lay: Layout | None, ts: str | None) -> tuple[str, ...]:
+    """The partition grains: the flag, else the layout's, else year/month/day; none
+    without a timestamp column."""
     if partition_by is not None:
         grains = parse_partition_by(partition_by)
-    elif lay is not None:
-        grains = lay.partition_by
     else:
-        grains = ("year", "month", "day")
+        grains = lay.partition_by if lay is not None else ("year", "month", "day")
     if not ts:
         if partition_by is not None:
             raise UsageError("--partition-by needs --timestamp-column: partition values come from the record's timestamp")
-        grains = ()
-    compression = (compression or (lay.compression if lay else "zstd")).lower()
+        return ()
+    return grains
+
+
+def _check_choices(*, compression: str, mode: str, input_format: str, max_rejects: int | None) -> None:
     if compression not in COMPRESSIONS:
         raise UsageError(f"compression {compression!r} is not supported; use one of {', '.join(COMPRESSIONS)}")
     if mode not in MODES:
@@ -75,13 +106,6 @@ def resolve_options(
         raise UsageError(f"input format {input_format!r} is unknown; use auto, jsonl or csv")
     if max_rejects is not None and max_rejects < 0:
         raise UsageError("--max-rejects must be 0 or more")
-    size = parse_size(target_file_size, "--target-file-size") if target_file_size is not None else (
-        lay.target_file_size if lay else DEFAULT_TARGET_FILE_SIZE)
-    return IngestOptions(
-        database, name, ts, grains, input_format, compression, size, mode, max_rejects,
-        check_declared_columns(lay.columns) if lay else {},
-        bool(projection if projection is not None else (lay.projection if lay else False)),
-    )
 
 
 def reconcile_with_existing(existing: Table, opts: IngestOptions) -> IngestOptions:

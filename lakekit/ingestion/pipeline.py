@@ -59,7 +59,6 @@ class Run:
     block_size: int
     counts: dict[str, SourceCounts] = field(default_factory=dict)
     schema_lock: threading.Lock = field(default_factory=threading.Lock)
-    progress: object = None
     task: object = None
 
     def check_reject_limit(self) -> None:

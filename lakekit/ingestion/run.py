@@ -26,7 +26,7 @@ from lakekit.ingestion.options import IngestOptions, reconcile_with_existing
 from lakekit.ingestion.pipeline import RejectsFile, Run, read_all
 from lakekit.ingestion.schema import TableSchema
 from lakekit.ingestion.sources import STDIN, Source, expand_sources, file_hash
-from lakekit.ingestion.writer import PartitionedWriter
+from lakekit.ingestion.writer import PartitionedWriter, StagedFile
 from lakekit.storage import Storage, join
 
 __all__ = ["IngestResult", "run_ingest"]
@@ -87,11 +87,46 @@ def run_ingest(
     (1, 1, 0, 1)
     """
     started = time.monotonic()
-    opts, cat = options, catalog
-    commits.recover(storage, cat)
-    qualified = f"{opts.database}.{opts.name}"
-    existing = cat.get_table(opts.database, opts.name)
+    commits.recover(storage, catalog)
+    opts, existing, schema = _target_table(options, catalog)
     location = existing.location if existing else storage.uri(opts.database, opts.name)
+    loaded = set() if force else catalog.loaded_hashes(opts.database, opts.name)
+    to_read, skipped = _sources_to_read(sources, storage, loaded)
+    ingest_id = _new_ingest_id()
+    outcome = _Outcome(table=f"{opts.database}.{opts.name}", ingest_id=ingest_id, skipped=skipped, started=started)
+    if not to_read:
+        return outcome.nothing_read()
+
+    commits.claim_staging(storage, ingest_id)
+    staging = join(commits.staging_root(storage, ingest_id), "data")
+    writer = PartitionedWriter(storage, staging, location, opts.partition_by, opts.compression,
+                               opts.target_file_size, memory_budget or DEFAULT_MEMORY_BUDGET, ingest_id)
+    rejects = RejectsFile(storage, paths.rejects_uri(storage.root, opts.database, opts.name, ingest_id))
+    run = Run(opts, storage, schema, writer, rejects, block_size or DEFAULT_BLOCK_SIZE)
+    try:
+        hashes = read_all(run, to_read, progress)
+        _pause_point("parsed")
+        staged = writer.close()
+        run.rejects.close()
+        _pause_point("staged")
+        stdin_digest = hashes.get(STDIN)
+        if stdin_digest and stdin_digest in loaded:
+            commits.discard(storage, ingest_id)
+            return outcome.nothing_read(also_skipped="<stdin>")
+        _check_counts(run)
+        commit = _commit_of(run, existing=existing, location=location, staged=staged, to_read=to_read,
+                            hashes=hashes, ingest_id=ingest_id, catalog=catalog)
+        _commit(storage, catalog, commit, staged, existing=existing, location=location)
+    except BaseException:
+        _abandon(storage, catalog, run, ingest_id)
+        raise
+    return outcome.done(run, staged)
+
+
+def _target_table(options: IngestOptions, catalog: Catalog) -> tuple[IngestOptions, Table | None, TableSchema]:
+    """The options checked against the table when it exists, and the schema to conform to."""
+    opts = options
+    existing = catalog.get_table(opts.database, opts.name)
     if existing:
         opts = reconcile_with_existing(existing, opts)
         schema = TableSchema.from_columns(existing.columns, opts.timestamp_column, opts.partition_by)
@@ -102,13 +137,17 @@ def run_ingest(
         if col_name == opts.timestamp_column:
             schema.raw_timestamp_types.setdefault(col_name, pa.string())
     schema.check_no_clash(schema.columns)
+    return opts, existing, schema
 
-    source_list = expand_sources([sources] if isinstance(sources, str) else list(sources), storage)
-    loaded = set() if force else cat.loaded_hashes(opts.database, opts.name)
+
+def _sources_to_read(
+    sources: str | Sequence[str], storage: Storage, loaded: set[str]
+) -> tuple[list[tuple[Source, str | None]], list[str]]:
+    """Each source with its content hash, less those ingested before (or given twice)."""
     to_read: list[tuple[Source, str | None]] = []
     skipped: list[str] = []
     seen_hashes: set[str] = set()
-    for src in source_list:
+    for src in expand_sources([sources] if isinstance(sources, str) else list(sources), storage):
         digest = None if src.uri == STDIN else file_hash(src, storage)
         if digest is not None and (digest in loaded or digest in seen_hashes):
             skipped.append(src.name)
@@ -116,83 +155,115 @@ def run_ingest(
         if digest is not None:
             seen_hashes.add(digest)
         to_read.append((src, digest))
+    return to_read, skipped
 
-    ingest_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
-    rejects_uri = paths.rejects_uri(storage.root, opts.database, opts.name, ingest_id)
-    result_base = dict(table=qualified, ingest_id=ingest_id, skipped_sources=skipped)
-    if not to_read:
-        return IngestResult(records_read=0, records_written=0, records_rejected=0, files_written=0,
-                            bytes_written=0, partitions_written=0, rejects_uri=None,
-                            seconds=round(time.monotonic() - started, 3), **result_base)
 
-    commits.claim_staging(storage, ingest_id)
-    staging = join(commits.staging_root(storage, ingest_id), "data")
-    writer = PartitionedWriter(storage, staging, location, opts.partition_by, opts.compression,
-                               opts.target_file_size, memory_budget or DEFAULT_MEMORY_BUDGET, ingest_id)
-    run = Run(opts, storage, schema, writer, RejectsFile(storage, rejects_uri), block_size or DEFAULT_BLOCK_SIZE)
-    try:
-        hashes = read_all(run, to_read, progress)
-        _pause_point("parsed")
-        staged = writer.close()
-        run.rejects.close()
-        _pause_point("staged")
-        stdin_digest = hashes.get(STDIN)
-        if stdin_digest and stdin_digest in loaded:
-            commits.discard(storage, ingest_id)
-            return IngestResult(records_read=0, records_written=0, records_rejected=0, files_written=0,
-                                bytes_written=0, partitions_written=0, rejects_uri=None,
-                                seconds=round(time.monotonic() - started, 3),
-                                **{**result_base, "skipped_sources": skipped + ["<stdin>"]})
-        read = sum(c.read for c in run.counts.values())
-        written = sum(c.written for c in run.counts.values())
-        if read != written + run.rejects.count:
-            raise LakekitError(f"internal error: {read} records read but {written} written and "
-                               f"{run.rejects.count} rejected; nothing was committed")
-        table_def = _table_definition(existing, opts, schema, location)
-        partitions = sorted({s.partition for s in staged})
-        deletes: list[str] = []
-        replaced: list[tuple[str, ...]] = []
-        if opts.mode == "overwrite-partitions" and existing:
-            replaced = partitions
-            deletes = _files_to_replace(storage, cat, existing, set(partitions), {s.final_uri for s in staged})
-        if opts.projection:
-            _apply_projection(table_def, opts, staged)
-        commit = IngestCommit(
-            table=table_def,
-            ingest_id=ingest_id,
-            partitions=[] if opts.projection or not opts.partition_by else [
-                Partition(p, paths.partition_location(location, opts.partition_by, p)) for p in partitions],
-            files=[s.stats for s in staged],
-            loads=[Load(src.name, hashes.get(src.uri) or digest or "", ingest_id, dt.datetime.now(dt.UTC),
-                        run.counts[src.name].read, run.counts[src.name].written, run.counts[src.name].rejected)
-                   for src, digest in to_read if src.name in run.counts],
-            replaced_partitions=replaced,
-        )
-        commits.write_journal(storage, ingest_id, qualified, [(s.staging_uri, s.final_uri) for s in staged], deletes)
-        _pause_point("journaled")
-        cat.commit_ingest(commit)
-        _pause_point("committed")
-        commits.apply_journal(storage, ingest_id, location)
-    except BaseException:
-        writer.abort()
-        run.rejects.close()
-        try:
-            if not cat.is_committed(ingest_id):
-                commits.discard(storage, ingest_id)
-        except Exception:  # noqa: BLE001 - the next run's recovery cleans up
-            pass
-        raise
-    return IngestResult(
-        records_read=read,
-        records_written=written,
-        records_rejected=run.rejects.count,
-        files_written=len(staged),
-        bytes_written=sum(s.stats.size for s in staged),
-        partitions_written=len(partitions) if opts.partition_by else 0,
-        rejects_uri=rejects_uri if run.rejects.count else None,
-        seconds=round(time.monotonic() - started, 3),
-        **result_base,
+def _new_ingest_id() -> str:
+    """Sortable by time, unique by its random tail: ``20240307T101500Z-1f2e3d4c``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def _check_counts(run: Run) -> None:
+    """Every record read is written or rejected: anything else is a bug, and nothing commits."""
+    read = sum(c.read for c in run.counts.values())
+    written = sum(c.written for c in run.counts.values())
+    if read != written + run.rejects.count:
+        raise LakekitError(f"internal error: {read} records read but {written} written and "
+                           f"{run.rejects.count} rejected; nothing was committed")
+
+
+def _commit_of(
+    run: Run,
+    *,
+    existing: Table | None,
+    location: str,
+    staged: list[StagedFile],
+    to_read: list[tuple[Source, str | None]],
+    hashes: dict[str, str],
+    ingest_id: str,
+    catalog: Catalog,
+) -> IngestCommit:
+    """What the catalog commit of this ingest changes."""
+    opts = run.opts
+    table_def = _table_definition(existing, opts, run.schema, location)
+    partitions = sorted({s.partition for s in staged})
+    replaced: list[tuple[str, ...]] = []
+    if opts.mode == "overwrite-partitions" and existing:
+        replaced = partitions
+    if opts.projection:
+        _apply_projection(table_def, opts, staged)
+    return IngestCommit(
+        table=table_def,
+        ingest_id=ingest_id,
+        partitions=[] if opts.projection or not opts.partition_by else [
+            Partition(p, paths.partition_location(location, opts.partition_by, p)) for p in partitions],
+        files=[s.stats for s in staged],
+        loads=[Load(src.name, hashes.get(src.uri) or digest or "", ingest_id, dt.datetime.now(dt.UTC),
+                    run.counts[src.name].read, run.counts[src.name].written, run.counts[src.name].rejected)
+               for src, digest in to_read if src.name in run.counts],
+        replaced_partitions=replaced,
     )
+
+
+def _commit(storage: Storage, catalog: Catalog, commit: IngestCommit, staged: list[StagedFile], *,
+            existing: Table | None, location: str) -> None:
+    """Journal the moves, commit the catalog (the commit point), then carry the journal out."""
+    table = commit.table
+    deletes: list[str] = []
+    if commit.replaced_partitions and existing is not None:
+        deletes = _files_to_replace(storage, catalog, existing, set(commit.replaced_partitions),
+                                    {s.final_uri for s in staged})
+    moves = [(s.staging_uri, s.final_uri) for s in staged]
+    commits.write_journal(storage, commit.ingest_id, table.qualified_name, moves, deletes)
+    _pause_point("journaled")
+    catalog.commit_ingest(commit)
+    _pause_point("committed")
+    commits.apply_journal(storage, commit.ingest_id, location)
+
+
+def _abandon(storage: Storage, catalog: Catalog, run: Run, ingest_id: str) -> None:
+    """After a failure: nothing staged is left behind unless the ingest committed."""
+    run.writer.abort()
+    run.rejects.close()
+    try:
+        if not catalog.is_committed(ingest_id):
+            commits.discard(storage, ingest_id)
+    except Exception:  # noqa: BLE001 - the next run's recovery cleans up
+        pass
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Builds the :class:`IngestResult` of one ingest."""
+
+    table: str
+    ingest_id: str
+    skipped: list[str]
+    started: float
+
+    def _seconds(self) -> float:
+        return round(time.monotonic() - self.started, 3)
+
+    def nothing_read(self, also_skipped: str | None = None) -> IngestResult:
+        skipped = self.skipped + [also_skipped] if also_skipped else self.skipped
+        return IngestResult(table=self.table, ingest_id=self.ingest_id, records_read=0, records_written=0,
+                            records_rejected=0, files_written=0, bytes_written=0, partitions_written=0,
+                            rejects_uri=None, skipped_sources=skipped, seconds=self._seconds())
+
+    def done(self, run: Run, staged: list[StagedFile]) -> IngestResult:
+        return IngestResult(
+            table=self.table,
+            ingest_id=self.ingest_id,
+            records_read=sum(c.read for c in run.counts.values()),
+            records_written=sum(c.written for c in run.counts.values()),
+            records_rejected=run.rejects.count,
+            files_written=len(staged),
+            bytes_written=sum(s.stats.size for s in staged),
+            partitions_written=len({s.partition for s in staged}) if run.opts.partition_by else 0,
+            rejects_uri=run.rejects.uri if run.rejects.count else None,
+            skipped_sources=self.skipped,
+            seconds=self._seconds(),
+        )
 
 
 def _table_definition(existing: Table | None, opts: IngestOptions, schema: TableSchema, location: str) -> Table:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +60,6 @@ class TableSchema:
     #: columns stored as timestamp; parsed from the source as text (or epoch numbers)
     #: and converted here, so one code path handles every timestamp format
     raw_timestamp_types: dict[str, pa.DataType] = field(default_factory=dict)
-    version: int = 0  # bumped whenever a column is added
 
     @classmethod
     def from_columns(cls, columns: list[Column], timestamp_column, partition_by) -> TableSchema:
@@ -172,78 +172,96 @@ class Conformed:
     bad: list[tuple[int, str]]  # (row index in the input piece, error)
 
 
-def conform(piece: pa.Table, schema: TableSchema) -> Conformed:  # noqa: C901 - one column at a time; to be cut into named steps
+class _Rejections:
+    """The rows of one piece that failed, each with its first error."""
+
+    def __init__(self, rows: int) -> None:
+        self.mask = np.zeros(rows, dtype=bool)
+        self.errors: dict[int, str] = {}
+
+    def mark(self, mask: np.ndarray, message: str | Callable[[int], str]) -> None:
+        """Reject the rows of ``mask`` not rejected yet (their first error is the one kept)."""
+        for i in np.flatnonzero(mask & ~self.mask):
+            self.errors[int(i)] = message(int(i)) if callable(message) else message
+        self.mask |= mask
+
+
+def conform(piece: pa.Table, schema: TableSchema) -> Conformed:
     """Cast one parsed piece to the table schema, growing it with new columns."""
     n = piece.num_rows
-    bad_mask = np.zeros(n, dtype=bool)
-    errors: dict[int, str] = {}
-
-    def mark(mask: np.ndarray, message) -> None:
-        for i in np.flatnonzero(mask & ~bad_mask):
-            errors[int(i)] = message(int(i)) if callable(message) else message
-        bad_mask[:] |= mask
-
+    rejections = _Rejections(n)
     schema.check_no_clash(piece.column_names)
     arrays: dict[str, pa.Array] = {}
     for name in piece.column_names:
-        col = piece.column(name).combine_chunks()
-        target = schema.columns.get(name)
-        is_ts = name == schema.timestamp_column or (target is not None and pat.is_timestamp(target))
-        if target is None and not is_ts and _has_null_leaf(col.type):
-            if pat.is_null(col.type):
-                continue  # all null so far: no type to give it yet
-            mark(col.is_valid().to_numpy(zero_copy_only=False),
-                 f"field {name!r} holds only nulls inside a nested value; its type cannot be inferred")
-            continue
-        if is_ts:
-            if target is None:
-                numeric = pat.is_integer(col.type) or pat.is_floating(col.type)
-                schema.raw_timestamp_types[name] = normalize_type(col.type) if numeric else pa.string()
-                schema.columns[name] = TIMESTAMP
-                schema.version += 1
-            converted, mask = to_timestamp(col)
-            if mask is not None:
-                values = col
-                mark(mask, lambda i, v=values, nm=name: f"cannot parse timestamp {v[i].as_py()!r} in column {nm!r}")
+        converted = _conform_column(name, piece.column(name).combine_chunks(), schema, rejections)
+        if converted is not None:
             arrays[name] = converted
-            continue
-        if target is None:
-            target = normalize_type(col.type)
-            schema.columns[name] = target
-            schema.version += 1
-        converted = None
-        if _fits(col.type, target):
-            converted = col.cast(target) if col.type != target else col
-        elif pat.is_nested(col.type) and pat.is_nested(target):
-            try:
-                converted = col.cast(target)  # e.g. a struct with a subset of the fields
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                pass
-        if converted is None:
-            mask = col.is_valid().to_numpy(zero_copy_only=False)
-            mark(mask, f"value of type {athena_type(normalize_type(col.type))} does not fit column {name!r} "
-                       f"of type {athena_type(target)}")
-            converted = pa.nulls(n, target)
-        arrays[name] = converted
-
-    keys = None
-    if schema.timestamp_column:
-        ts = arrays.get(schema.timestamp_column)
-        if ts is None:
-            mark(np.ones(n, dtype=bool), f"timestamp column {schema.timestamp_column!r} is missing")
-        else:
-            mark(ts.is_null().to_numpy(zero_copy_only=False), f"timestamp column {schema.timestamp_column!r} is null")
-            if schema.partition_by:
-                keys = partition_keys(ts, schema.partition_by)
-
+    keys = _partition_keys_of(arrays, schema, rejections)
     columns = [arrays.get(name, pa.nulls(n, t)) for name, t in schema.columns.items()]
     table = pa.Table.from_arrays(columns, schema=schema.arrow_schema()) if columns else pa.table({})
-    if bad_mask.any():
-        keep = pa.array(~bad_mask)
+    if rejections.mask.any():
+        keep = pa.array(~rejections.mask)
         table = table.filter(keep)
         if keys is not None:
             keys = keys.filter(keep)
-    return Conformed(table, keys, sorted(errors.items()))
+    return Conformed(table, keys, sorted(rejections.errors.items()))
+
+
+def _conform_column(name: str, col: pa.Array, schema: TableSchema, rejections: _Rejections) -> pa.Array | None:
+    """One column in its table type (a new column is added to ``schema``); None when it
+    has no type yet."""
+    target = schema.columns.get(name)
+    is_ts = name == schema.timestamp_column or (target is not None and pat.is_timestamp(target))
+    if target is None and not is_ts and _has_null_leaf(col.type):
+        if not pat.is_null(col.type):
+            rejections.mark(col.is_valid().to_numpy(zero_copy_only=False),
+                            f"field {name!r} holds only nulls inside a nested value; its type cannot be inferred")
+        return None  # all null so far: no type to give it yet
+    if is_ts:
+        return _conform_timestamp(name, col, schema, rejections)
+    if target is None:
+        target = schema.columns[name] = normalize_type(col.type)
+    return _conform_value(name, col, target, rejections)
+
+
+def _conform_timestamp(name: str, col: pa.Array, schema: TableSchema, rejections: _Rejections) -> pa.Array:
+    """A timestamp column as UTC microseconds; unparseable values rejected."""
+    if name not in schema.columns:
+        numeric = pat.is_integer(col.type) or pat.is_floating(col.type)
+        schema.raw_timestamp_types[name] = normalize_type(col.type) if numeric else pa.string()
+        schema.columns[name] = TIMESTAMP
+    converted, mask = to_timestamp(col)
+    if mask is not None:
+        rejections.mark(mask, lambda i: f"cannot parse timestamp {col[i].as_py()!r} in column {name!r}")
+    return converted
+
+
+def _conform_value(name: str, col: pa.Array, target: pa.DataType, rejections: _Rejections) -> pa.Array:
+    """A column cast to ``target`` when no value changes meaning; else its rows rejected."""
+    if _fits(col.type, target):
+        return col.cast(target) if col.type != target else col
+    if pat.is_nested(col.type) and pat.is_nested(target):
+        try:
+            return col.cast(target)  # e.g. a struct with a subset of the fields
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass  # does not fit: rejected below
+    rejections.mark(col.is_valid().to_numpy(zero_copy_only=False),
+                    f"value of type {athena_type(normalize_type(col.type))} does not fit column {name!r} "
+                    f"of type {athena_type(target)}")
+    return pa.nulls(len(col), target)
+
+
+def _partition_keys_of(arrays: dict[str, pa.Array], schema: TableSchema, rejections: _Rejections) -> pa.Array | None:
+    """Each row's partition key; rows without a timestamp rejected."""
+    if not schema.timestamp_column:
+        return None
+    ts = arrays.get(schema.timestamp_column)
+    if ts is None:
+        rejections.mark(np.ones(len(rejections.mask), dtype=bool),
+                        f"timestamp column {schema.timestamp_column!r} is missing")
+        return None
+    rejections.mark(ts.is_null().to_numpy(zero_copy_only=False), f"timestamp column {schema.timestamp_column!r} is null")
+    return partition_keys(ts, schema.partition_by) if schema.partition_by else None
 
 
 def partition_keys(ts: pa.Array, partition_by: tuple[str, ...]) -> pa.Array:

@@ -27,8 +27,6 @@ from lakekit.parquet import stats_from_metadata
 from lakekit.paths import SPOOL_PREFIX, join, partition_path
 from lakekit.storage import Storage
 
-PARQUET_COMPRESSION = {"zstd": "zstd", "snappy": "snappy", "gzip": "gzip", "none": "none"}
-
 
 @dataclass
 class StagedFile:
@@ -114,7 +112,7 @@ class PartitionedWriter:
         self.staging_root = staging_root
         self.table_location = table_location
         self.partition_by = partition_by
-        self.compression = PARQUET_COMPRESSION[compression]
+        self.compression = compression  # lakekit's codec names are pyarrow's (layout.COMPRESSIONS)
         self.target_file_size = target_file_size
         self.memory_budget = memory_budget
         # A row group is the unit a reader skips by statistics; big enough to read
@@ -139,9 +137,6 @@ class PartitionedWriter:
         self.spool = tempfile.mkdtemp(prefix=SPOOL_PREFIX) if storage.backend_for(staging_root).spools_writes else None
 
     # -- input ---------------------------------------------------------------------------
-    def add(self, table: pa.Table, keys: pa.Array | None) -> None:
-        self.add_split(split_by_partition(table, keys))
-
     def add_split(self, split: SplitBatch) -> None:
         """Buffer a batch already sorted by partition (see :func:`split_by_partition`)."""
         if split.table.num_rows == 0:

@@ -73,7 +73,7 @@ class ConstantEvaluator:
                 raise CannotEvaluate(f"type {athena_type}")
             try:
                 row = self._connection().execute(f"SELECT CAST(({sql}) AS {target})").fetchone()
-            except Exception as ex:  # noqa: BLE001 - any DuckDB failure: not evaluable here
+            except Exception as ex:  # any DuckDB failure: not evaluable here
                 raise CannotEvaluate(first_line(ex)) from ex
             self._cache[key] = _naive_utc(row[0])
         return self._cache[key]
@@ -96,7 +96,7 @@ class ConstantEvaluator:
             rows = con.execute(
                 f"SELECT COALESCE(({body}), false) FROM (SELECT {', '.join(casts)} FROM lakekit_partition_values)"
             ).fetchall()
-        except Exception as ex:  # noqa: BLE001 - the engine would fail or not prune: keep all
+        except Exception as ex:  # the engine would fail or not prune: keep all
             raise CannotEvaluate(first_line(ex)) from ex
         finally:
             con.unregister("lakekit_partition_values")

@@ -167,78 +167,15 @@ class _ScanWalker:
             branch_pushed = [rename_columns(p, rename) for p in pushed if columns_of(p) <= set(rename)]
             self.walk(branch, branch_pushed, branch_needed)
 
-    def _walk_select(self, scope: Scope, pushed: list[exp.Expression], needed: set[str] | None) -> None:  # noqa: C901 - to be cut into named steps
+    def _walk_select(self, scope: Scope, pushed: list[exp.Expression], needed: set[str] | None) -> None:
         select: exp.Select = scope.expression
         unneeded = self._unneeded_projections(select, needed)
-
-        # Conjuncts that bound sources: WHERE, aggregate-free HAVING, pushed-in ones and
-        # inner-join ON conditions. Outer-join ON conditions bound only the side whose
-        # rows they filter (the joined table of a LEFT JOIN, the rest of a RIGHT JOIN).
-        general = conjuncts(select.args.get("where") and select.args["where"].this)
-        having = select.args.get("having")
-        general += [c for c in conjuncts(having and having.this) if not c.find(exp.AggFunc)]
-        general += [translate_into(p, scope) for p in pushed]
-        restricted: list[tuple[exp.Expression, set[str] | None, set[str] | None]] = []
-        # Sources an outer join pads with NULLs: a WHERE conjunct bounds their scan only
-        # when it rejects NULLs (else `LEFT JOIN b ... WHERE b.id IS NULL` would prune b).
-        null_supplying: set[str] = set()
-        from_ = select.args.get("from") or select.args.get("from_")
-        seen = [from_.this.alias_or_name] if from_ is not None else []
-        for join in select.args.get("joins") or []:
-            side = (join.side or "").upper()
-            joined = join.this.alias_or_name
-            if side in ("LEFT", "FULL"):
-                null_supplying.add(joined)
-            if side in ("RIGHT", "FULL"):
-                null_supplying.update(seen)
-            seen.append(joined)
-        for join in select.args.get("joins") or []:
-            on = join.args.get("on")
-            joined_alias = join.this.alias_or_name
-            side = (join.side or "").upper()
-            for c in conjuncts(on):
-                if side == "":
-                    general.append(c)
-                elif side == "LEFT":
-                    restricted.append((c, {joined_alias}, None))
-                elif side == "RIGHT":
-                    restricted.append((c, None, {joined_alias}))
-                # FULL: an ON condition filters no side's rows
-
-        general += inferred_by_equality(general, null_supplying)
-        # Through a LEFT JOIN's ON equalities, a bound on the kept side also bounds the
-        # padded side: its other rows could match no kept row.
-        for c, only, excluded in list(restricted):
-            if only is None or excluded is not None:
-                continue
-            for inferred in inferred_by_equality([c] + [g for g in general if columns_of(g)], set()):
-                tables = {col.table for col in direct_columns(inferred)}
-                if tables <= only:
-                    restricted.append((inferred, only, None))
-
+        bounds = _SelectBounds.of(scope, pushed)
         for alias, (_node, source) in scope.selected_sources.items():
-            mine = [c for c in general if rejects_nulls(c, alias)] if alias in null_supplying else list(general)
-            mine += [c for c, only, excluded in restricted
-                     if (only is None or alias in only) and (excluded is None or alias not in excluded)]
-            usable, blocked = bounding_conjuncts(mine, alias)
+            usable, blocked = bounding_conjuncts(bounds.for_source(alias), alias)
             columns = self._columns_for(scope, alias, unneeded, needed)
             if isinstance(source, exp.Table):
-                self.scans.append(
-                    TableScan(
-                        database=source.db or None,
-                        name=source.name,
-                        alias=alias,
-                        node=source,
-                        columns=frozenset(columns),
-                        star=self._has_star(select, alias),
-                        predicates=tuple(usable),
-                        prunable=not blocked,
-                        reason=(
-                            f"predicate {blocked[0].sql(dialect=DIALECT)} cannot be evaluated before the query runs"
-                            if blocked else None
-                        ),
-                    )
-                )
+                self.scans.append(self._table_scan(select, alias, source, columns, usable, blocked))
             elif isinstance(source, Scope):
                 star_unexpanded = self._has_star(select, alias) and not self._schema_known
                 child_needed = None if star_unexpanded else set(columns)
@@ -246,9 +183,25 @@ class _ScanWalker:
                     strip_table(c) for c in usable if pushable_into(source, columns_of(strip_table(c)))
                 ]
                 self.walk(source, child_pushed, child_needed)
-
         for child in _child_scopes(scope):
             self.walk(child, [], None)
+
+    def _table_scan(self, select: exp.Select, alias: str, source: exp.Table, columns: set[str],
+                    usable: list[exp.Expression], blocked: list[exp.Expression]) -> TableScan:
+        reason = None
+        if blocked:
+            reason = f"predicate {blocked[0].sql(dialect=DIALECT)} cannot be evaluated before the query runs"
+        return TableScan(
+            database=source.db or None,
+            name=source.name,
+            alias=alias,
+            node=source,
+            columns=frozenset(columns),
+            star=self._has_star(select, alias),
+            predicates=tuple(usable),
+            prunable=not blocked,
+            reason=reason,
+        )
 
     def _unneeded_projections(self, select: exp.Select, needed: set[str] | None) -> set[int]:
         if needed is None or select.args.get("distinct"):
@@ -276,6 +229,88 @@ class _ScanWalker:
     def _has_star(self, select: exp.Select, alias: str) -> bool:
         key = id(select)
         return key in self._stars.all_sources or (key, alias) in self._stars.by_alias
+
+
+@dataclass
+class _SelectBounds:
+    """The conjuncts that may bound the sources of one SELECT.
+
+    ``general`` bound every source: WHERE, aggregate-free HAVING, pushed-in ones and
+    inner-join ON conditions. Outer-join ON conditions bound only the side whose rows
+    they filter (the joined table of a LEFT JOIN, the rest of a RIGHT JOIN): each of
+    ``restricted`` is (conjunct, only these aliases or None, not these aliases or None).
+    Sources an outer join pads with NULLs (``null_supplying``) take a WHERE conjunct
+    only when it rejects NULLs (else ``LEFT JOIN b ... WHERE b.id IS NULL`` would prune b).
+    """
+
+    general: list[exp.Expression]
+    restricted: list[tuple[exp.Expression, set[str] | None, set[str] | None]]
+    null_supplying: set[str]
+
+    @classmethod
+    def of(cls, scope: Scope, pushed: list[exp.Expression]) -> _SelectBounds:
+        select: exp.Select = scope.expression
+        general = conjuncts(select.args.get("where") and select.args["where"].this)
+        having = select.args.get("having")
+        general += [c for c in conjuncts(having and having.this) if not c.find(exp.AggFunc)]
+        general += [translate_into(p, scope) for p in pushed]
+        joins = select.args.get("joins") or []
+        null_supplying = _null_supplying(select, joins)
+        restricted: list[tuple[exp.Expression, set[str] | None, set[str] | None]] = []
+        for join in joins:
+            joined_alias = join.this.alias_or_name
+            side = (join.side or "").upper()
+            for c in conjuncts(join.args.get("on")):
+                if side == "":
+                    general.append(c)
+                elif side == "LEFT":
+                    restricted.append((c, {joined_alias}, None))
+                elif side == "RIGHT":
+                    restricted.append((c, None, {joined_alias}))
+                # FULL: an ON condition filters no side's rows
+        general += inferred_by_equality(general, null_supplying)
+        restricted += _inferred_through_left_joins(general, restricted)
+        return cls(general, restricted, null_supplying)
+
+    def for_source(self, alias: str) -> list[exp.Expression]:
+        padded = alias in self.null_supplying
+        mine = [c for c in self.general if not padded or rejects_nulls(c, alias)]
+        mine += [c for c, only, excluded in self.restricted
+                 if (only is None or alias in only) and (excluded is None or alias not in excluded)]
+        return mine
+
+
+def _null_supplying(select: exp.Select, joins: list[exp.Join]) -> set[str]:
+    """The aliases an outer join pads with NULLs."""
+    padded: set[str] = set()
+    from_ = select.args.get("from") or select.args.get("from_")
+    seen = [from_.this.alias_or_name] if from_ is not None else []
+    for join in joins:
+        side = (join.side or "").upper()
+        joined = join.this.alias_or_name
+        if side in ("LEFT", "FULL"):
+            padded.add(joined)
+        if side in ("RIGHT", "FULL"):
+            padded.update(seen)
+        seen.append(joined)
+    return padded
+
+
+def _inferred_through_left_joins(
+    general: list[exp.Expression],
+    restricted: list[tuple[exp.Expression, set[str] | None, set[str] | None]],
+) -> list[tuple[exp.Expression, set[str] | None, set[str] | None]]:
+    """Through a LEFT JOIN's ON equalities, a bound on the kept side also bounds the
+    padded side: its other rows could match no kept row."""
+    found: list[tuple[exp.Expression, set[str] | None, set[str] | None]] = []
+    for c, only, excluded in restricted:
+        if only is None or excluded is not None:
+            continue
+        for inferred in inferred_by_equality([c] + [g for g in general if columns_of(g)], set()):
+            tables = {col.table for col in direct_columns(inferred)}
+            if tables <= only:
+                found.append((inferred, only, None))
+    return found
 
 
 def _child_scopes(scope: Scope) -> list[Scope]:

@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from lakekit.errors import first_line
 from lakekit.lint.catalog_view import CatalogView
 from lakekit.lint.options import LintOptions
 from lakekit.lint.rules.base import Rule
 from lakekit.lint.source import SqlSource
 from lakekit.lint.violation import Violation
+from lakekit.sql import table_scans
 from lakekit.units import human_bytes
 
 
@@ -67,10 +69,6 @@ class QueryContext:
     def scans(self) -> list | None:
         """Table scans from the shared SQL analysis, or ``None`` while it is unavailable."""
         if self._scans is None:
-            try:
-                from lakekit.sql import table_scans
-            except ImportError:
-                return None
             schema = self.catalog.schema() if self.catalog.available else None
             try:
                 self._scans = table_scans(self.statement, schema=schema or None)
@@ -78,7 +76,7 @@ class QueryContext:
                 # sqlglot's qualifier fails on a few valid shapes (``SELECT * ... ORDER BY 1``
                 # without a schema); rules that need scans skip such a statement, and say so.
                 line, _ = self.source.position(self.statement)
-                reason = (str(ex).splitlines() or [type(ex).__name__])[0]
+                reason = first_line(ex)
                 self.notes.append(
                     f"{self.source.path}:{line}: statement not analysed for Q002/Q010 ({reason[:80]})"
                 )
@@ -90,8 +88,6 @@ class QueryRule(Rule):
     family: ClassVar[str] = "query"
     #: True when the rule says nothing without a catalog
     needs_catalog: ClassVar[bool] = False
-    #: True when the rule needs the shared SQL analysis (lakekit.sql)
-    needs_scans: ClassVar[bool] = False
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -221,7 +217,6 @@ class MissingPartitionFilter(QueryRule):
 
     code = "Q002"
     name = "missing-partition-filter"
-    needs_scans = True
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
         scans = ctx.scans()
@@ -650,7 +645,6 @@ class UnknownObject(QueryRule):
     code = "Q010"
     name = "unknown-object"
     needs_catalog = True
-    needs_scans = True
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
         if not ctx.catalog.available:
