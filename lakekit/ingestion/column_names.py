@@ -61,8 +61,9 @@ class ColumnNamer:
     _columns: dict[str, str] = field(default_factory=dict)  # source name -> column
     _owners: dict[str, str] = field(default_factory=dict)  # column -> source name
 
-    def column(self, source_name: str, where: str = "") -> str:
-        """The column for ``source_name``; ``where`` prefixes nested names in messages."""
+    def column(self, source_name: str, where: str = "", renamed_where: str = "") -> str:
+        """The column for ``source_name``; ``where`` is the source path of the struct a
+        nested name is in (``a.b.``), ``renamed_where`` the same path renamed."""
         key = where + source_name
         known = self._columns.get(key)
         if known is not None:
@@ -83,20 +84,21 @@ class ColumnNamer:
         self._owners[where + name] = key
         self._columns[key] = name
         if name != source_name:
-            self.renamed[shown] = where + name
+            self.renamed[shown] = renamed_where + name
         return name
 
-    def rename_type(self, t: pa.DataType, where: str) -> pa.DataType:
+    def rename_type(self, t: pa.DataType, where: str, renamed_where: str) -> pa.DataType:
         """``t`` with every struct field name inside it made a column name."""
         if pat.is_struct(t):
             fields = []
             for i in range(t.num_fields):
                 f = t.field(i)
-                fields.append(pa.field(self.column(f.name, where), self.rename_type(f.type, f"{where}{f.name}."),
-                                       nullable=f.nullable))
+                name = self.column(f.name, where, renamed_where)
+                inner = self.rename_type(f.type, f"{where}{f.name}.", f"{renamed_where}{name}.")
+                fields.append(pa.field(name, inner, nullable=f.nullable))
             return pa.struct(fields)
         if pat.is_list(t) or pat.is_large_list(t):
-            inner = self.rename_type(t.value_type, where)
+            inner = self.rename_type(t.value_type, where, renamed_where)
             return pa.list_(inner) if pat.is_list(t) else pa.large_list(inner)
         return t
 
@@ -105,9 +107,9 @@ class ColumnNamer:
         names = [self.column(n) for n in table.column_names]
         changed = names != table.column_names
         columns = []
-        for name, col in zip(table.column_names, table.columns):
+        for name, new_name, col in zip(table.column_names, names, table.columns):
             if pat.is_nested(col.type):
-                renamed = self.rename_type(col.type, f"{name}.")
+                renamed = self.rename_type(col.type, f"{name}.", f"{new_name}.")
                 if renamed != col.type:
                     col = pa.chunked_array([c.view(renamed) for c in col.chunks], type=renamed)
                     changed = True

@@ -24,8 +24,8 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 # Deeper than this, a record cannot be written (Parquet and Arrow's schema
 # serialisation give out near 200 levels, pyarrow's JSON reader crashes near 10,000).
@@ -59,7 +59,7 @@ class CsvGrammar:
         """Split ``data`` into (line, raw) records, and damaged first lines of records
         whose quoted field never closes.
 
-        Blank lines are not records. ``raw`` excludes the record's line break.
+        Empty lines are not records. ``raw`` excludes the record's line break.
         """
         out: list[tuple[int, bytes]] = []
         damaged: list[tuple[int, bytes]] = []
@@ -71,7 +71,7 @@ class CsvGrammar:
                 last = self._last.match(data, pos) if eof else None
                 if last is not None:
                     raw = data[pos:]
-                    if raw.strip():
+                    if raw:
                         out.append((line, raw))
                     break
                 # An unclosed quote: the record is its first line alone.
@@ -82,7 +82,7 @@ class CsvGrammar:
                 continue
             raw = data[pos:m.end()]
             text = _strip_break(raw)
-            if text.strip():
+            if text:  # an empty line is no record (pyarrow skips it too)
                 out.append((line, text))
             line += _line_breaks(raw)
             pos = m.end()

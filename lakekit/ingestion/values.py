@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from lakekit.athena_types import TIMESTAMP, athena_type
+from lakekit.types import TIMESTAMP, athena_type
 
 #: pandas' default missing-value markers (``pandas._libs.parsers.STR_NA_VALUES``); a
 #: test checks the two lists agree.
@@ -318,7 +318,8 @@ def convert_parsed(arr: pa.Array, target: pa.DataType, column: str, *, is_timest
             midnight = pc.equal(pc.cast(arr.cast(pa.timestamp("us")), pa.int64()) % 86_400_000_000, 0)
             out = Converted(pc.if_else(midnight, arr.cast(pa.timestamp("us")), pa.scalar(None, pa.timestamp("us")))
                             .cast(pa.date32()), arr)
-            out.add(pc.and_(arr.is_valid(), pc.invert(midnight)), f"value with a time does not fit column {column!r} of type date")
+            out.add(pc.and_(arr.is_valid(), pc.invert(midnight)),
+                    f"value with a time does not fit column {column!r} of type date")
             return out
         return None
     if pat.is_int64(target) and pat.is_floating(t):
@@ -411,11 +412,7 @@ def to_timestamp(arr: pa.Array, fmt: str | None = None, column: str = "", *, all
             return Converted(arr.cast(TIMESTAMP), arr)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-    micros = pa.nulls(len(arr), pa.int64())
-    if fmt is not None:
-        micros = _strptime_micros(arr, fmt)
-    else:
-        micros = _iso_micros(arr)
+    micros = _strptime_micros(arr, fmt) if fmt is not None else _iso_micros(arr)
     if allow_epoch:
         numeric = _matches(arr, _FLOAT)
         if _any(numeric):
@@ -480,8 +477,8 @@ def _strptime_micros(arr: pa.Array, fmt: str) -> pa.Array:
             except ValueError:
                 continue
             if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.timezone.utc)
-            delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+                value = value.replace(tzinfo=dt.UTC)
+            delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
             py[i] = (delta.days * 86_400 + delta.seconds) * 10**6 + delta.microseconds
         micros = pa.array(py, pa.int64())
     return micros
