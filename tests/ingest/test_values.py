@@ -19,7 +19,7 @@ from lakekit.ingestion.values import (
     to_timestamp,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_null_markers_are_pandas_defaults():
