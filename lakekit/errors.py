@@ -39,6 +39,12 @@ class RejectLimitExceeded(LakekitError):
     exit_code = 1
 
 
+class NothingWritten(LakekitError):
+    """Every record was rejected: nothing was committed and no source recorded as done."""
+
+    exit_code = 1
+
+
 class BudgetExceeded(LakekitError):
     """A query's estimated cost is over ``--max-cost``; it was not run."""
 

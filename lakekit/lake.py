@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakekit.catalog import Catalog, open_catalog
+from lakekit.catalog.base import require_table
 from lakekit.catalog.crawl import CrawlResult, crawl_table
 from lakekit.catalog.describe import describe_table, list_tables
 from lakekit.catalog.sync import SyncResult, sync_table
@@ -35,6 +36,7 @@ from lakekit.layout import Layout
 from lakekit.lint.options import lint_options
 from lakekit.lint.result import LintResult
 from lakekit.lint.run import run_lint_layout, run_lint_query
+from lakekit.names import parse_table_name
 from lakekit.plan import Estimate, QueryPlan, check_budget, check_price, plan_query
 from lakekit.storage import Storage
 
@@ -120,6 +122,9 @@ class Lake:
         layout: str | Layout | None = None,
         force: bool = False,
         projection: bool | None = None,
+        delimiter: str | None = None,
+        null_values: Sequence[str] | None = None,
+        timestamp_format: str | None = None,
         memory_budget: int | None = None,
         block_size: int | None = None,
         progress: bool = False,
@@ -136,6 +141,9 @@ class Lake:
                 input touches).
             max_rejects: abort, committing nothing, when more records than this are rejected.
             force: ingest sources even when their content was ingested before.
+            delimiter: the CSV delimiter, instead of the one sniffed.
+            null_values: the text values that are NULL, instead of pandas' default markers.
+            timestamp_format: a strftime pattern for the timestamp column's values.
             memory_budget: bytes of rows buffered before the largest buffers are written.
 
         Returns:
@@ -144,7 +152,8 @@ class Lake:
         options = resolve_options(
             table=table, layout=layout, timestamp_column=timestamp_column, partition_by=partition_by,
             input_format=input_format, compression=compression, target_file_size=target_file_size,
-            mode=mode, max_rejects=max_rejects, projection=projection,
+            mode=mode, max_rejects=max_rejects, projection=projection, delimiter=delimiter,
+            null_values=null_values, timestamp_format=timestamp_format,
         )
         return run_ingest(
             sources=sources, options=options, storage=self.storage, catalog=self.catalog, force=force,
@@ -271,6 +280,20 @@ class Lake:
         """A table's columns, partition keys, partitions, files and bytes."""
         return describe_table(self.catalog, table)
 
+    def drop(self, table: str, *, purge: bool = False) -> dict[str, Any]:
+        """Remove ``DB.TABLE`` from the catalog (its load history too, so its sources
+        can be ingested again); with ``purge``, delete its data files as well.
+
+        The catalog entry goes first: no reader is ever shown a table whose files are
+        gone.
+        """
+        database, name = parse_table_name(table)
+        found = require_table(self.catalog, database, name)
+        self.catalog.drop_table(database, name)
+        if purge:
+            self.storage.delete_dir(found.location)
+        return {"table": found.qualified_name, "location": found.location, "purged": purge}
+
 
 def open_lake(
     *,
@@ -308,6 +331,9 @@ def ingest(
     layout: str | Layout | None = None,
     force: bool = False,
     projection: bool | None = None,
+    delimiter: str | None = None,
+    null_values: Sequence[str] | None = None,
+    timestamp_format: str | None = None,
     memory_budget: int | None = None,
     block_size: int | None = None,
     progress: bool = False,
@@ -329,7 +355,8 @@ def ingest(
         return lake.ingest(
             sources, table, timestamp_column=timestamp_column, partition_by=partition_by,
             input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
-            max_rejects=max_rejects, layout=layout, force=force, projection=projection,
+            max_rejects=max_rejects, layout=layout, force=force, projection=projection, delimiter=delimiter,
+            null_values=null_values, timestamp_format=timestamp_format,
             memory_budget=memory_budget, block_size=block_size, progress=progress,
         )
 

@@ -43,6 +43,33 @@ def tables_command(database, warehouse, catalog, as_json):
         console.print(f"no tables in catalog {catalog_name} ({where})")
 
 
+@click.command("drop")
+@click.argument("table", metavar="DB.TABLE")
+@click.option("--purge", is_flag=True, help="Delete the table's data files too (they are kept otherwise).")
+@lake_options
+@json_option
+def drop_command(table, purge, warehouse, catalog, as_json):
+    """Remove a table from the catalog, and with --purge its data too.
+
+    Its load history goes with it, so the same sources can be ingested again. Use it
+    when a table's layout has to change (a column's type, the partitioning).
+
+    \b
+    Example:
+      lakekit drop analytics.events
+      lakekit drop analytics.events --purge
+    """
+    from lakekit.lake import open_lake
+
+    with open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        result = lake.drop(table, purge=purge)
+    if as_json:
+        emit_json(result)
+        return
+    what = "and deleted its data at" if result["purged"] else "kept its data at"
+    click.echo(f"dropped {result['table']} from the catalog; {what} {result['location']}", err=True)
+
+
 @click.command("describe")
 @click.argument("table")
 @click.option("--partitions", "show_partitions", type=int, default=20, show_default=True,
@@ -87,4 +114,4 @@ def describe_command(table, show_partitions, warehouse, catalog, as_json):
             console.print(f"... {info['partition_count'] - len(parts):,} more (--partitions -1 lists all)")
 
 
-COMMANDS = [tables_command, describe_command]
+COMMANDS = [drop_command, tables_command, describe_command]

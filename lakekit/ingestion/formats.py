@@ -80,24 +80,30 @@ def _json_kind(body: bytes) -> str:
 
     A pretty-printed object spans lines; an array starts with ``[``; a delivery
     stream's output holds objects back to back on one line: all three are ``json``,
-    which frames records by their JSON syntax instead of by lines.
+    which frames records by their JSON syntax instead of by lines. A first line that
+    is not JSON at all says nothing about the layout: JSON Lines, whose bad lines are
+    rejects of their own.
     """
     start = _WS.match(body).end()
-    if body[start:start + 1] == b"[":
+    first = body[start:start + 1]
+    if first == b"[":
         return "json"
     end = body.find(b"\n", start)
     if end < 0:
-        if len(body) >= 1 << 16:
+        if len(body) >= 1 << 16 and first == b"{":
             # No line break in the first block: one huge line is read as JSON values,
             # so memory stays bounded whatever its length.
             return "json"
         end = len(body)
-    line = body[start:end].decode("utf-8", "replace")
+    text = body[start:].decode("utf-8", "replace")
+    line_end = len(body[start:end].decode("utf-8", "replace"))
     try:
-        _, stop = json.JSONDecoder().raw_decode(line)
+        _, stop = json.JSONDecoder().raw_decode(text)
     except (json.JSONDecodeError, RecursionError):
-        return "json" if line.strip() in ("{", "[") or not line.rstrip().endswith("}") else "jsonl"
-    return "jsonl" if not line[stop:].strip() else "json"
+        return "jsonl"
+    if stop > line_end:
+        return "json"  # the first value goes on past its line: pretty-printed
+    return "jsonl" if not text[stop:line_end].strip() else "json"
 
 
 def _csv(head: bytes, delimiter: str | None) -> Format:

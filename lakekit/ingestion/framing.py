@@ -50,6 +50,19 @@ class CsvGrammar:
         object.__setattr__(self, "_last", re.compile(record + rb"\Z"))
         object.__setattr__(self, "_records", re.compile(rb"(?:" + record + rb"(?:\r\n|\n|\r))*+"))
 
+    def first_record(self, data: bytes) -> tuple[int, int, bytes] | None:
+        """(start, end past its line break, raw) of the first record, skipping empty lines."""
+        pos = 0
+        while pos < len(data):
+            m = self._record.match(data, pos) or self._last.match(data, pos)
+            if m is None:
+                return None
+            raw = _strip_break(data[pos:m.end()])
+            if raw:
+                return pos, m.end(), raw
+            pos = m.end()
+        return None
+
     def cut(self, buf: bytes) -> int:
         """Offset just past the last whole record (with its line break) in ``buf``."""
         return self._records.match(buf).end()
@@ -84,7 +97,7 @@ class CsvGrammar:
             text = _strip_break(raw)
             if text:  # an empty line is no record (pyarrow skips it too)
                 out.append((line, text))
-            line += _line_breaks(raw)
+            line += line_breaks(raw)
             pos = m.end()
         return out, damaged
 
@@ -123,7 +136,7 @@ def _line_end(data: bytes, pos: int) -> int:
     return i + 1
 
 
-def _line_breaks(raw: bytes) -> int:
+def line_breaks(raw: bytes) -> int:
     """Line breaks as an editor counts them: \\r\\n, \\n and a lone \\r each one."""
     return raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
 
@@ -142,7 +155,7 @@ def refrain_damaged(grammar: CsvGrammar, records: list[tuple[int, bytes]], expec
     pending = list(reversed(records))
     while pending:
         line, raw = pending.pop()
-        if _line_breaks(raw) == 0 or grammar.field_count(raw) == expected_fields:
+        if line_breaks(raw) == 0 or grammar.field_count(raw) == expected_fields:
             out.append((line, raw))
             continue
         end = _line_end(raw, 0)
@@ -245,7 +258,7 @@ class JsonValuesReader:
             return False
         try:
             chunk = self.stream.read(self.block_size)
-        except Exception as ex:  # noqa: BLE001 - the caller turns it into a message naming the source
+        except Exception as ex:
             if self.on_read_error:
                 raise self.on_read_error(ex) from ex
             raise

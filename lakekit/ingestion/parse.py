@@ -1,10 +1,13 @@
-"""Blocks of raw lines -> Arrow tables, with every bad record set aside, not lost.
+"""Blocks of records -> Arrow tables, with every bad record set aside, not lost.
 
 The fast path hands a whole block to pyarrow's C++ JSON or CSV reader. Only when that
-fails does the block get split: pyarrow names the failing row for most errors, so the
-good run before it is parsed in one piece, the bad row is rejected, and parsing goes on
-after it; errors without a row number are narrowed down by halving. A block with one
-bad line costs about two parses, not one per line.
+fails does the block get split into its records (framed exactly, so each reject has
+its own line and text): for JSON, pyarrow names the failing row for most errors, so
+the good run before it is parsed in one piece, the bad row is rejected, and parsing
+goes on after it; errors without a row number are narrowed down by halving. A block
+with one bad line costs about two parses, not one per line. CSV is read as text (the
+value rules type it later), so only a wrong field count fails a CSV record here, and
+the framer counts fields itself.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from lakekit.ingestion.framing import MAX_NESTING, may_be_too_deep, nesting_depth, refrain_damaged
 from lakekit.ingestion.sources import Block
+from lakekit.ingestion.values import NULL_MARKERS
+
+_VALUE_IN_ERROR = re.compile(r"(couldn't parse:).*$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,12 @@ class Reject:
     line: int
     error: str
     raw: bytes
+    #: the error without the value, which the summary of common errors counts
+    kind: str | None = None
+
+    @property
+    def summary(self) -> str:
+        return self.kind or _VALUE_IN_ERROR.sub(r"\1 ...", self.error)
 
     def to_dict(self) -> dict:
         return {
@@ -41,9 +54,9 @@ class Parsed:
     """What one block became: tables (in line order) and rejects."""
 
     tables: list[pa.Table] = field(default_factory=list)
-    #: for each table, the source line number of each of its rows (only kept when a
-    #: later step may need to reject single rows; None means "first_line + i")
-    line_numbers: list[list[int] | None] = field(default_factory=list)
+    #: for each table, the (line, raw) record of each of its rows; None when the table
+    #: is the whole block parsed at once (its rows are then the block's records)
+    row_records: list[list[tuple[int, bytes]] | None] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     records: int = 0
 
@@ -78,8 +91,10 @@ def _pinnable(t: pa.DataType) -> pa.DataType | None:
 class JsonParser:
     """JSON Lines, parsed against the schema known so far; new fields are inferred."""
 
-    def __init__(self, schema: pa.Schema | None):
+    def __init__(self, schema: pa.Schema | None, multiline: bool = False):
         self.schema = schema
+        # JSON arrays and pretty-printed values hold records across lines.
+        self.multiline = multiline
 
     def pin(self, inferred: pa.Schema) -> None:
         """Parse the rest of a split block with the types its first piece settled, so
@@ -91,7 +106,23 @@ class JsonParser:
             self.schema = pa.schema(list(self.schema or []) + [pa.field(n, t) for n, t in extra])
 
     def __call__(self, data: bytes) -> pa.Table:
-        opts = pajson.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="infer")
+        table = self._read(data, self.schema)
+        # pyarrow guesses timestamps from text, losing what tells a date from a
+        # timestamp; new top-level columns it typed so are read again as text, which
+        # the value rules type (once per new column, not per block).
+        guessed = [f.name for f in table.schema if pa.types.is_timestamp(f.type)
+                   and (self.schema is None or f.name not in self.schema.names)]
+        if guessed:
+            order = table.column_names
+            pinned = pa.schema(list(self.schema or []) + [pa.field(n, pa.string()) for n in guessed])
+            table = self._read(data, pinned)
+            # An explicit schema puts its fields first; keep the source's order.
+            table = table.select(order + [n for n in table.column_names if n not in order])
+        return table
+
+    def _read(self, data: bytes, schema: pa.Schema | None) -> pa.Table:
+        opts = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer",
+                                   newlines_in_values=self.multiline)
         # One block, one thread: the row numbers in errors then index this block, and
         # blocks are parsed in parallel one level up.
         read = pajson.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 16))
@@ -104,77 +135,39 @@ class JsonParser:
 
 
 class CsvParser:
-    """CSV with a known header; column types fixed after the first block."""
+    """CSV read as text: every column a string, null markers already NULL.
 
-    def __init__(self, column_names: list[str], column_types: dict[str, pa.DataType] | None, delimiter: str = ","):
-        self.column_names = column_names
-        self.column_types = column_types
+    Types come later from the value rules, which keep ``02134`` text and tell dates
+    apart; pyarrow's own inference would turn codes into numbers. Columns are named
+    by position (``f0``, ``f1``, ...), the header mapped on by the caller.
+    """
+
+    def __init__(self, width: int, delimiter: str = ",", null_values: tuple[str, ...] = NULL_MARKERS):
+        self.names = [f"f{i}" for i in range(width)]
         self.delimiter = delimiter
+        self.null_values = list(null_values)
 
     def pin(self, inferred: pa.Schema) -> None:
-        """As :meth:`JsonParser.pin`: later pieces of a split block keep these types."""
-        types = dict(self.column_types or {})
-        for f in inferred:
-            t = _pinnable(f.type)
-            if f.name not in types and t is not None:
-                types[f.name] = t
-        self.column_types = types
+        """Text stays text: nothing to pin."""
 
     def __call__(self, data: bytes) -> pa.Table:
-        bad: list[tuple[int, str]] = []
+        bad: list[int] = []
 
         def on_invalid(row) -> str:
-            bad.append((row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}"))
+            bad.append(row.number)
             return "skip"
 
-        read = pacsv.ReadOptions(
-            use_threads=False, block_size=max(len(data) + 1, 1 << 16), column_names=self.column_names
-        )
+        read = pacsv.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 16), column_names=self.names)
         parse = pacsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=on_invalid, newlines_in_values=True)
-        convert = pacsv.ConvertOptions(column_types=self.column_types or {}, strings_can_be_null=False)
+        convert = pacsv.ConvertOptions(column_types=dict.fromkeys(self.names, pa.string()), null_values=self.null_values,
+                                       strings_can_be_null=True, quoted_strings_can_be_null=True)
         try:
             table = pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as ex:
-            msg = str(ex)
-            m = _ROW_CSV.search(msg)
-            raise _RowError(int(m.group(1)) - 1 if m else None, _first_line(msg)) from None
+            raise _RowError(None, _first_line(str(ex))) from None
         if bad:
-            # A wrong field count is a reject like any other; the row trick splits there.
-            number, message = bad[0]
-            raise _RowError(number - 1 if number else None, message)
+            raise _RowError(None, "wrong number of fields")
         return table
-
-
-def line_records(block: Block) -> list[tuple[int, bytes]]:
-    """(line number, bytes) of each non-blank line; blank lines are not records."""
-    out = []
-    line = block.first_line
-    for raw in block.data.split(b"\n"):
-        if raw.strip():
-            out.append((line, raw))
-        line += 1
-    return out
-
-
-def _csv_records(block: Block) -> list[tuple[int, bytes]]:
-    """Like :func:`line_records`, joining lines while a quoted field is open."""
-    out = []
-    line = block.first_line
-    pending: list[bytes] = []
-    start = line
-    for raw in block.data.split(b"\n"):
-        if not pending:
-            start = line
-        pending.append(raw)
-        line += 1
-        joined = b"\n".join(pending)
-        if joined.count(b'"') % 2 == 0:
-            if joined.strip():
-                out.append((start, joined))
-            pending = []
-    if pending and b"\n".join(pending).strip():
-        out.append((start, b"\n".join(pending)))
-    return out
 
 
 def _check_utf8(block: Block, csv: bool) -> tuple[list[tuple[int, bytes]] | None, list[Reject]]:
@@ -187,7 +180,7 @@ def _check_utf8(block: Block, csv: bool) -> tuple[list[tuple[int, bytes]] | None
         return None, []
     except UnicodeDecodeError:
         pass
-    records = _csv_records(block) if csv else line_records(block)
+    records = block.records(split_lines=not csv)
     good, rejects = [], []
     for line, raw in records:
         try:
@@ -200,26 +193,94 @@ def _check_utf8(block: Block, csv: bool) -> tuple[list[tuple[int, bytes]] | None
 
 def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = False) -> Parsed:
     """Parse one block; never raises for bad records, returns them as rejects."""
+    pre = [Reject(block.source.name, line, error, raw) for line, error, raw in block.rejects]
+    if not csv and block.data and may_be_too_deep(block.data, block.data.count(b"\n") or 1):
+        block, deep = _set_aside_deep(block)
+        pre.extend(deep)
     records, rejects = _check_utf8(block, csv)
-    out = Parsed(rejects=rejects)
+    out = Parsed(rejects=pre + rejects)
     if records is None:
         try:
-            table = parser(block.data)
-            out.tables.append(table)
-            out.line_numbers.append(None)
-            out.records = table.num_rows
-            return out
+            table = parser(block.data) if block.data else None
         except _RowError:
-            records = _csv_records(block) if csv else line_records(block)
-    out.records = len(records) + len(rejects)
-    if not csv:
-        records = _unframed_aside(records, block.source.name, out)
+            records = block.records(split_lines=not csv)
+        else:
+            if table is not None:
+                out.tables.append(table)
+                out.row_records.append(None)
+                out.records = table.num_rows + len(pre)
+            else:
+                out.records = len(pre)
+            return out
+    out.records = len(records) + len(out.rejects)
+    if csv:
+        _parse_csv_records(records, parser, block, out)
+        return out
+    records = _unframed_aside(records, block.source.name, out)
     if records:
         splitter = _Splitter(records, parser, block.source.name, out)
         splitter.run(0, len(records))
         splitter.finish()
     _merge_pieces(out)
     return out
+
+
+def _set_aside_deep(block: Block) -> tuple[Block, list[Reject]]:
+    """Reject records nested deeper than MAX_NESTING before a parser sees them (pyarrow
+    crashes the process on a record some thousands of levels deep)."""
+    keep, deep = [], []
+    for line, raw in block.records(split_lines=True):
+        if raw.count(b"{") + raw.count(b"[") > MAX_NESTING and \
+                nesting_depth(raw.decode("utf-8", "surrogateescape")) > MAX_NESTING:
+            deep.append(Reject(block.source.name, line, f"record nested deeper than {MAX_NESTING} levels", raw))
+        else:
+            keep.append((line, raw))
+    if not deep:
+        return block, []
+    data = b"\n".join(raw for _, raw in keep) + b"\n" if keep else b""
+    kept = Block(data, keep[0][0] if keep else block.first_line, block.source, block.kind, keep, [], block.grammar)
+    return kept, deep
+
+
+def _parse_csv_records(records: list[tuple[int, bytes]], parser, block: Block, out: Parsed) -> None:
+    """The slow path for CSV: the framer counts each record's fields; records with the
+    wrong count are rejects (a multi-line one is re-framed: its first line is the
+    damaged record), the rest are parsed together."""
+    width = len(parser.names)
+    grammar = block.grammar
+    records, damaged = refrain_damaged(grammar, records, width)
+    for line, raw in damaged:
+        out.rejects.append(Reject(block.source.name, line, "unterminated quoted field (a stray quote?)", raw,
+                                  "unterminated quoted field (a stray quote?)"))
+    good = []
+    for line, raw in records:
+        count = grammar.field_count(raw)
+        if count == width:
+            good.append((line, raw))
+        else:
+            kind = f"expected {width} fields, found {count}" if count >= 0 else "malformed CSV record"
+            out.rejects.append(Reject(block.source.name, line, kind, raw, kind))
+    out.records = len(good) + len(out.rejects)
+    if not good:
+        return
+    try:
+        table = parser(b"\n".join(raw for _, raw in good) + b"\n")
+        if table.num_rows != len(good):
+            raise _RowError(None, "record did not parse to exactly one row")
+        out.tables.append(table)
+        out.row_records.append(good)
+    except _RowError:
+        for line, raw in good:  # the framer and the parser disagree: one at a time
+            try:
+                table = parser(raw + b"\n")
+            except _RowError as err:
+                table, message = None, err.message
+            if table is not None and table.num_rows == 1:
+                out.tables.append(table)
+                out.row_records.append([(line, raw)])
+            else:
+                out.rejects.append(Reject(block.source.name, line, message if table is None else "unparseable CSV record", raw))
+        _merge_pieces(out)
 
 
 def _unframed_aside(records: Sequence[tuple[int, bytes]], source: str, out: Parsed) -> list[tuple[int, bytes]]:
@@ -270,6 +331,9 @@ class _Splitter:
     def _reject(self, i: int, message: str) -> None:
         self.out.rejects.append(Reject(self.source, self.lines[i], message, self.raws[i]))
 
+    def _records(self, i: int, j: int) -> list[tuple[int, bytes]]:
+        return list(zip(self.lines[i:j], self.raws[i:j]))
+
     def run(self, i: int, j: int) -> None:
         pos = i
         while pos < j:
@@ -308,7 +372,7 @@ class _Splitter:
                 pos = end
                 continue
             self.out.tables.append(table)
-            self.out.line_numbers.append(self.lines[pos:end])
+            self.out.row_records.append(self._records(pos, end))
             self.parser.pin(table.schema)
             self.window = min(self.window * 2, self.LARGE)
             pos = end
@@ -326,7 +390,7 @@ class _Splitter:
             table = None
         if table is not None and table.num_rows == total:
             self.out.tables.append(table)
-            self.out.line_numbers.append([line for i, j in runs for line in self.lines[i:j]])
+            self.out.row_records.append([r for i, j in runs for r in self._records(i, j)])
             return
         for i, j in runs:  # they disagree (say, a new field typed two ways): one by one
             self.run(i, j)
@@ -340,7 +404,7 @@ def _merge_pieces(out: Parsed) -> None:
         merged = pa.concat_tables(out.tables, promote_options="default")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return  # pieces disagree on a type: conform them one by one
-    lines: list[int] = []
-    for piece_lines in out.line_numbers:
-        lines.extend(piece_lines)
-    out.tables, out.line_numbers = [merged], [lines]
+    records: list[tuple[int, bytes]] = []
+    for piece in out.row_records:
+        records.extend(piece)
+    out.tables, out.row_records = [merged], [records]

@@ -4,27 +4,43 @@ on the parse threads, then handed in order to the writer and the rejects file.""
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from lakekit.errors import InputError, RejectLimitExceeded
+from lakekit.ingestion.column_names import ColumnNamer
+from lakekit.ingestion.formats import BOM, Format, detect
+from lakekit.ingestion.framing import CsvGrammar, line_breaks
 from lakekit.ingestion.options import IngestOptions
-from lakekit.ingestion.parse import CsvParser, JsonParser, Reject, line_records, parse_block
-from lakekit.ingestion.schema import TableSchema, conform
-from lakekit.ingestion.sources import STDIN, Block, PeekedStream, Source, open_source, read_blocks
+from lakekit.ingestion.parse import CsvParser, JsonParser, Reject, parse_block
+from lakekit.ingestion.schema import ReadRules, TableSchema, conform
+from lakekit.ingestion.sources import (
+    STDIN,
+    Block,
+    PeekedStream,
+    Source,
+    open_source,
+    read_blocks,
+    read_csv_blocks,
+    read_value_blocks,
+)
 from lakekit.ingestion.writer import PartitionedWriter, split_by_partition
 from lakekit.storage import Storage
 
 
 class RejectsFile:
-    """The rejects file, opened on the first reject."""
+    """The rejects file, opened on the first reject; counts each kind of error."""
 
     def __init__(self, storage: Storage, uri: str):
         self.storage, self.uri = storage, uri
         self.count = 0
+        self.kinds: collections.Counter = collections.Counter()
         self._out = None
 
     def write(self, rejects: Sequence[Reject]) -> None:
@@ -34,6 +50,11 @@ class RejectsFile:
             self._out = self.storage.open_output(self.uri)
         self._out.write("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in rejects).encode("utf-8"))
         self.count += len(rejects)
+        self.kinds.update(r.summary for r in rejects)
+
+    def most_common(self, n: int = 5) -> list[dict]:
+        """The ``n`` most common errors, ``{"error", "count"}``, most common first."""
+        return [{"error": e, "count": c} for e, c in self.kinds.most_common(n)]
 
     def close(self) -> None:
         if self._out is not None:
@@ -59,13 +80,15 @@ class Run:
     block_size: int
     counts: dict[str, SourceCounts] = field(default_factory=dict)
     schema_lock: threading.Lock = field(default_factory=threading.Lock)
+    namer: ColumnNamer = field(default_factory=ColumnNamer)
     task: object = None
 
     def check_reject_limit(self) -> None:
         limit = self.opts.max_rejects
         if limit is not None and self.rejects.count > limit:
+            common = ", ".join(f"{e['count']:,} x {e['error']}" for e in self.rejects.most_common(3))
             raise RejectLimitExceeded(
-                f"more than {limit} records rejected (--max-rejects {limit}); nothing was committed; "
+                f"more than {limit} records rejected (--max-rejects {limit}): {common}; nothing was committed; "
                 f"see {self.rejects.uri}"
             )
 
@@ -89,6 +112,7 @@ def read_all(run: Run, to_read: list[tuple[Source, str | None]], progress: bool)
                     _close_quietly(stream)
                     if raw is not stream:
                         _close_quietly(raw)
+                    _advance(bar, raw, done_bytes)
                 done_bytes += src.size or 0
                 if hasher is not None:
                     hashes[STDIN] = "sha256:" + hasher.sha.hexdigest()
@@ -120,45 +144,50 @@ def _progress_bar(enabled: bool, total: int):
     return bar
 
 
-def _detect_format(run: Run, src: Source, head: bytes) -> str:
-    if run.opts.input_format != "auto":
-        return run.opts.input_format
-    by_name = src.format_from_name()
-    if by_name:
-        return by_name
-    return "jsonl" if head.lstrip()[:1] in (b"{", b"[") else "csv"
+def _open_blocks(run: Run, src: Source, stream) -> tuple[Format, Iterator[Block]] | None:
+    """Sniff the source's format and start framing it into blocks (None: empty)."""
+    try:
+        head = stream.read(1 << 16)
+    except (OSError, EOFError, ValueError, pa.ArrowException) as ex:
+        raise InputError(f"cannot read {src.name}: {ex}; is the file truncated or not what its name says?") from ex
+    if not head:
+        return None
+    fmt = detect(head, src.uri, run.opts.input_format, run.opts.delimiter)
+    stream = PeekedStream(head, stream)
+    if fmt.kind == "json":
+        return fmt, read_value_blocks(stream, src, run.block_size)
+    if fmt.kind == "jsonl":
+        return fmt, read_blocks(stream, src, run.block_size)
+    return fmt, read_csv_blocks(stream, src, run.block_size, CsvGrammar(fmt.delimiter))
 
 
 def _read_source(run: Run, pool, src: Source, stream, raw, bar, done_bytes: int) -> None:
-    try:
-        head = stream.read(1 << 16)
-    except (OSError, EOFError, ValueError) as ex:
-        raise InputError(f"cannot read {src.name}: {ex}; is the file truncated or not what its name says?") from ex
-    if not head:
+    opened = _open_blocks(run, src, stream)
+    if opened is None:
         return
-    fmt = _detect_format(run, src, head)
-    is_csv = fmt == "csv"
-    blocks = read_blocks(PeekedStream(head, stream), src, run.block_size, csv=is_csv)
+    fmt, blocks = opened
     first = next(blocks, None)
     if first is None:
         return
-    if is_csv:
-        header, first = _split_header(first)
+    if fmt.is_csv:
+        names, first = _csv_header(run, first, fmt)
+        null_values = run.opts.null_values
 
         def make_parser():
-            known = run.schema.csv_types()
-            return CsvParser(header, {n: t for n, t in known.items() if n in header})
+            return CsvParser(len(names), fmt.delimiter, null_values)
     else:
+        names = None
+
         def make_parser():
-            return JsonParser(run.schema.parse_schema())
+            return JsonParser(run.schema.parse_schema(), multiline=fmt.kind == "json")
 
     counts = run.counts[src.name]
     # The first block is parsed and conformed alone: the schema it settles is the one
     # the blocks after it are parsed against, in parallel.
-    _consume(run, first, _prepare(run, first, make_parser(), is_csv, first_block=True), counts)
+    _consume(run, first, _prepare(run, first, make_parser(), names, first_block=True), counts)
     pending: collections.deque = collections.deque()
     for block in blocks:
-        pending.append((block, pool.submit(_prepare, run, block, make_parser(), is_csv)))
+        pending.append((block, pool.submit(_prepare, run, block, make_parser(), names)))
         if len(pending) >= 3:  # parse threads keep busy while this one writes
             blk, fut = pending.popleft()
             _consume(run, blk, fut.result(), counts)
@@ -170,30 +199,51 @@ def _read_source(run: Run, pool, src: Source, stream, raw, bar, done_bytes: int)
 
 
 def _advance(bar, raw, done_bytes: int) -> None:
-    if bar is None:
-        return
-    try:
-        position = raw.tell() if hasattr(raw, "tell") else raw.bytes_read
-    except Exception:  # noqa: BLE001 - progress is best effort
-        return
-    bar.update(bar.task_ids[0], completed=done_bytes + position)
+    if bar is not None:
+        bar.update(bar.task_ids[0], completed=done_bytes + raw.bytes_read)
 
 
-def _split_header(block: Block) -> tuple[list[str], Block]:
-    line, sep, rest = block.data.partition(b"\n")
+def _csv_header(run: Run, block: Block, fmt: Format) -> tuple[list[str], Block]:
+    """The column names of a CSV source and its first block without the header.
+
+    Without a header (sniffed: numbers where names would be) columns are named
+    ``column0``, ``column1``, ... as DuckDB names them; an empty name in a header is
+    ``unnamed_<position>`` as pandas names it (``Unnamed: 0``, sanitized).
+    """
+    data = block.data[3:] if block.data.startswith(BOM) else block.data
+    if block.framed is not None:
+        records = block.framed
+        if not records:
+            return [], block
+        line, raw = records[0]
+        end = None
+    else:
+        found = block.grammar.first_record(data)
+        if found is None:
+            return [], block
+        start, end, raw = found
+        line = block.first_line + line_breaks(data[:start])
     try:
-        text = line.decode("utf-8-sig").rstrip("\r")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as ex:
         raise InputError(f"{block.source.name}: the CSV header is not valid UTF-8") from ex
-    import csv as _csv
-
-    names = next(_csv.reader([text]), [])
-    if not names or any(not n.strip() for n in names):
-        raise InputError(f"{block.source.name}: the CSV header has an empty column name; "
-                         "every column needs a name in the first line")
-    if len(set(names)) != len(names):
-        raise InputError(f"{block.source.name}: the CSV header repeats a column name")
-    return [n.strip() for n in names], Block(rest, block.first_line + 1, block.source)
+    fields = next(csv.reader([text], delimiter=fmt.delimiter), [])
+    if not fmt.header:
+        kept = Block(data, block.first_line, block.source, "csv", block.framed, block.rejects, block.grammar)
+        return [f"column{i}" for i in range(len(fields))], kept
+    names = [f.strip() or f"Unnamed: {i}" for i, f in enumerate(fields)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{block.source.name}: the CSV header repeats column {repeated[0]!r}; "
+                         "every column needs a name of its own")
+    if end is None:
+        body = b"\n".join(r for _, r in records[1:]) + b"\n" if records[1:] else b""
+        rest = Block(body, records[1][0] if records[1:] else line + 1, block.source, "csv", records[1:],
+                     block.rejects, block.grammar)
+    else:
+        rest = Block(data[end:], line + line_breaks(data[start:end]), block.source, "csv", None, block.rejects,
+                     block.grammar)
+    return names, rest
 
 
 @dataclass
@@ -201,23 +251,46 @@ class _Prepared:
     """A block parsed, conformed and sorted by partition, ready for the writer."""
 
     parsed: object
-    pieces: list[tuple[object, list[int] | None, object]]  # (conformed, line numbers, split)
+    #: (conformed, the (line, raw) of each row or None for the block's records, split)
+    pieces: list[tuple[object, list[tuple[int, bytes]] | None, object]]
 
 
-def _prepare(run: Run, block: Block, parser, is_csv: bool, first_block: bool = False) -> _Prepared:
+def _prepare(run: Run, block: Block, parser, names: list[str] | None, first_block: bool = False) -> _Prepared:
     """Everything a block needs before writing; runs on the parse threads."""
-    parsed = parse_block(block, parser, is_csv)
+    parsed = parse_block(block, parser, names is not None)
     pieces = []
-    for piece, lines in zip(parsed.tables, parsed.line_numbers):
+    block_records: list | None = None
+    for piece, records in zip(parsed.tables, parsed.row_records):
+        if names is not None:
+            with run.schema_lock:
+                columns = [run.namer.column(n) for n in names]
+            sources = dict(zip(columns, names))
+            piece = pa.Table.from_arrays(piece.columns, names=columns)
+        else:
+            with run.schema_lock:
+                renamed = run.namer.rename_table(piece)
+            sources = dict(zip(renamed.column_names, piece.column_names))
+            piece = renamed
         ts = run.schema.timestamp_column
         if first_block and ts and piece.num_rows and ts not in piece.column_names and ts not in run.schema.columns:
             raise InputError(
                 f"timestamp column {ts!r} is not in {block.source.name} "
                 f"(fields: {', '.join(piece.column_names[:12])}); pass --timestamp-column with one of them")
+
+        def record_raw(i: int, records=records):
+            nonlocal block_records
+            if records is not None:
+                return records[i][1]
+            if block_records is None:
+                block_records = block.records(split_lines=True)
+            return block_records[i][1] if i < len(block_records) else None
+
+        rules = ReadRules(text=names is not None, timestamp_format=run.opts.timestamp_format,
+                          record_raw=record_raw, source_names=sources)
         # Conforming may add columns to the shared schema: one thread at a time.
         with run.schema_lock:
-            result = conform(piece, run.schema)
-        pieces.append((result, lines, split_by_partition(result.table, result.keys)))
+            result = conform(piece, run.schema, rules)
+        pieces.append((result, records, split_by_partition(result.table, result.keys)))
     return _Prepared(parsed, pieces)
 
 
@@ -226,16 +299,16 @@ def _consume(run: Run, block: Block, prepared: _Prepared, counts: SourceCounts) 
     parsed = prepared.parsed
     counts.read += parsed.records
     rejects: list[Reject] = list(parsed.rejects)
-    records: list[tuple[int, bytes]] | None = None  # split only when a row is rejected
-    for result, lines, split in prepared.pieces:
+    block_records: list[tuple[int, bytes]] | None = None  # framed only when a row is rejected
+    for result, records, split in prepared.pieces:
         if result.bad:
             if records is None:
-                records = line_records(block)
-                raw_of = dict(records)
-            for index, message in result.bad:
-                # A piece parsed from the whole block has one row per non-blank line.
-                line = lines[index] if lines is not None else records[index][0]
-                rejects.append(Reject(block.source.name, line, message, raw_of.get(line, b"")))
+                if block_records is None:
+                    block_records = block.records(split_lines=True)
+                records = block_records
+            for index, message, kind in result.bad:
+                line, raw = records[index] if index < len(records) else (block.first_line, b"")
+                rejects.append(Reject(block.source.name, line, message, raw, kind))
         run.writer.add_split(split)
         counts.written += result.table.num_rows
     rejects.sort(key=lambda r: r.line)

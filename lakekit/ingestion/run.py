@@ -13,21 +13,22 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 
 from lakekit import paths
 from lakekit.catalog.base import Catalog, Column, IngestCommit, Load, Partition, Table
 from lakekit.catalog.projection import projection_parameters
-from lakekit.errors import LakekitError
+from lakekit.errors import LakekitError, NothingWritten, UsageError
 from lakekit.ingestion import commit as commits
-from lakekit.ingestion.options import IngestOptions, reconcile_with_existing
+from lakekit.ingestion.options import IngestOptions, finish_for_new_table, reconcile_with_existing
 from lakekit.ingestion.pipeline import RejectsFile, Run, read_all
 from lakekit.ingestion.schema import TableSchema
 from lakekit.ingestion.sources import STDIN, Source, expand_sources, file_hash
 from lakekit.ingestion.writer import PartitionedWriter, StagedFile
 from lakekit.storage import Storage, join
+from lakekit.types import athena_type
 
 __all__ = ["IngestResult", "run_ingest"]
 
@@ -50,6 +51,10 @@ class IngestResult:
     rejects_uri: str | None
     skipped_sources: list[str]
     seconds: float
+    #: source field name -> column name, for every name that had to change
+    renamed_columns: dict[str, str] = field(default_factory=dict)
+    #: the most common reject errors, ``{"error", "count"}``, most common first
+    reject_errors: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -114,11 +119,14 @@ def run_ingest(
             commits.discard(storage, ingest_id)
             return outcome.nothing_read(also_skipped="<stdin>")
         _check_counts(run)
+        _check_something_written(run)
         commit = _commit_of(run, existing=existing, location=location, staged=staged, to_read=to_read,
                             hashes=hashes, ingest_id=ingest_id, catalog=catalog)
         _commit(storage, catalog, commit, staged, existing=existing, location=location)
-    except BaseException:
+    except BaseException as ex:
         _abandon(storage, catalog, run, ingest_id)
+        if isinstance(ex, LakekitError):
+            ex.result = outcome.aborted(run)  # what it knew when it stopped, for --json
         raise
     return outcome.done(run, staged)
 
@@ -130,14 +138,30 @@ def _target_table(options: IngestOptions, catalog: Catalog) -> tuple[IngestOptio
     if existing:
         opts = reconcile_with_existing(existing, opts)
         schema = TableSchema.from_columns(existing.columns, opts.timestamp_column, opts.partition_by)
+        _check_declared_types(existing, opts)
     else:
+        opts = finish_for_new_table(opts)
         schema = TableSchema(timestamp_column=opts.timestamp_column, partition_by=opts.partition_by)
     for col_name, col_type in opts.declared_columns.items():
         schema.columns.setdefault(col_name, col_type)
-        if col_name == opts.timestamp_column:
+    for col_name, col_type in schema.columns.items():
+        if pa.types.is_timestamp(col_type) or pa.types.is_date(col_type):
             schema.raw_timestamp_types.setdefault(col_name, pa.string())
     schema.check_no_clash(schema.columns)
     return opts, existing, schema
+
+
+def _check_declared_types(existing: Table, opts: IngestOptions) -> None:
+    """A layout may not change a stored column's type: files written with the old type
+    would read differently from new ones. Dropping the table is the way out."""
+    stored = {c.name: c.type for c in existing.columns}
+    for name, arrow in opts.declared_columns.items():
+        declared = athena_type(arrow)
+        if name in stored and stored[name] != declared:
+            raise UsageError(
+                f"column {name!r} of table {existing.qualified_name} is {stored[name]}, but the layout declares "
+                f"{declared}; a column's type cannot change: run `lakekit drop {existing.qualified_name}` (with --purge "
+                "to delete its data too) and ingest again")
 
 
 def _sources_to_read(
@@ -170,6 +194,16 @@ def _check_counts(run: Run) -> None:
     if read != written + run.rejects.count:
         raise LakekitError(f"internal error: {read} records read but {written} written and "
                            f"{run.rejects.count} rejected; nothing was committed")
+
+
+def _check_something_written(run: Run) -> None:
+    """Committing an ingest that wrote nothing would register an empty table and mark
+    its sources done, so the rerun after a fix would skip them: it fails instead."""
+    written = sum(c.written for c in run.counts.values())
+    if written == 0 and run.rejects.count:
+        common = ", ".join(f"{e['count']:,} x {e['error']}" for e in run.rejects.most_common(3))
+        raise NothingWritten(f"every record was rejected ({run.rejects.count:,}): {common}; nothing was committed "
+                             f"and no source is recorded as done; see {run.rejects.uri}")
 
 
 def _commit_of(
@@ -263,6 +297,18 @@ class _Outcome:
             rejects_uri=run.rejects.uri if run.rejects.count else None,
             skipped_sources=self.skipped,
             seconds=self._seconds(),
+            renamed_columns=dict(run.namer.renamed),
+            reject_errors=run.rejects.most_common(),
+        )
+
+    def aborted(self, run: Run) -> IngestResult:
+        """The counts of an ingest that stopped: nothing of it was committed."""
+        return IngestResult(
+            table=self.table, ingest_id=self.ingest_id, records_read=sum(c.read for c in run.counts.values()),
+            records_written=0, records_rejected=run.rejects.count, files_written=0, bytes_written=0,
+            partitions_written=0, rejects_uri=run.rejects.uri if run.rejects.count else None,
+            skipped_sources=self.skipped, seconds=self._seconds(), renamed_columns=dict(run.namer.renamed),
+            reject_errors=run.rejects.most_common(),
         )
 
 

@@ -1,16 +1,15 @@
 """The table's schema as an ingest sees it, and conforming parsed blocks to it.
 
-Conforming is where a record can still fail after parsing: a value whose type does
-not fit its column, a missing or unparseable timestamp. Such rows become rejects; the
-rest of the block goes on. Columns whose values are all null so far carry no type
+Conforming is where a record can still fail after parsing: a value that cannot keep
+its meaning in its column (the value rules of :mod:`lakekit.ingestion.values`), a
+missing or unparseable timestamp. Such rows become rejects; the rest of the block
+goes on. Columns whose values are all null so far carry no type
 and are left out until a typed value arrives (Athena has no "null" column type).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +19,7 @@ import pyarrow.types as pat
 
 from lakekit.catalog.base import Column
 from lakekit.errors import InputError, UsageError
+from lakekit.ingestion.values import Converted, convert_parsed, convert_text, infer_parsed_type, infer_text_type
 from lakekit.types import TIMESTAMP, arrow_type, athena_type
 
 
@@ -75,21 +75,20 @@ class TableSchema:
         return pa.schema([(n, t) for n, t in self.columns.items()])
 
     def parse_schema(self) -> pa.Schema | None:
-        """Explicit schema for the JSON reader: known columns, timestamps as text."""
+        """Explicit schema for the JSON reader: known columns, timestamps and dates as
+        text (or epoch numbers), which the value rules convert."""
         if not self.columns:
             return None
-        return pa.schema([(n, self.raw_timestamp_types.get(n, pa.string()) if pat.is_timestamp(t) else t)
-                          for n, t in self.columns.items()])
+        return pa.schema([(n, self.raw_timestamp_types.get(n, pa.string()) if pat.is_timestamp(t) or pat.is_date(t)
+                           else t) for n, t in self.columns.items()])
 
-    def csv_types(self) -> dict[str, pa.DataType]:
-        return {f.name: f.type for f in (self.parse_schema() or [])}
-
-    def check_no_clash(self, names) -> None:
+    def check_no_clash(self, names, source_names: dict[str, str] | None = None) -> None:
         keys = {k.lower(): k for k in self.partition_by}
         for name in names:
             key = keys.get(name.lower())
             if key is None:
                 continue
+            name = (source_names or {}).get(name, name)
             coarser = self.partition_by[: self.partition_by.index(key)]
             way_out = "rename the field in the source"
             if coarser:
@@ -98,60 +97,6 @@ class TableSchema:
                 f"source field {name!r} clashes with partition key {key!r}: a table cannot hold two "
                 f"columns named {key!r}; {way_out}"
             )
-
-
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-
-
-def _parse_one(value) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(_FRACTION.sub(r"\1", str(value).strip()))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
-
-def to_timestamp(arr: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
-    """Convert text, epoch numbers or timestamps to UTC microseconds.
-
-    Returns the converted array and a mask of values that could not be converted
-    (``None`` when all converted). Text without a zone offset is taken as UTC.
-    """
-    t = arr.type
-    if pat.is_timestamp(t):
-        if t.tz is None:
-            return arr.cast(pa.timestamp("us")).cast(TIMESTAMP), None
-        return arr.cast(TIMESTAMP), None
-    if pat.is_date(t):
-        return arr.cast(pa.timestamp("us")).cast(TIMESTAMP), None
-    if pat.is_null(t):
-        return pa.nulls(len(arr), TIMESTAMP), None
-    if pat.is_integer(t) or pat.is_floating(t):
-        # Epoch numbers: the magnitude tells the unit (seconds, milliseconds, microseconds).
-        values = arr.cast(pa.float64())
-        biggest = pc.max(pc.abs(values)).as_py() or 0
-        scale = 1e6 if biggest < 1e11 else 1e3 if biggest < 1e14 else 1.0
-        micros = pc.round(pc.multiply(values, scale))
-        ok = pc.and_(pc.greater_equal(micros, -62135596800e6), pc.less(micros, 253402300800e6))
-        bad = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False)))
-        micros = pc.if_else(bad, None, micros)
-        out = micros.cast(pa.int64()).cast(TIMESTAMP)
-        mask = bad.to_numpy(zero_copy_only=False)
-        return out, mask if mask.any() else None
-    if pat.is_string(t) or pat.is_large_string(t):
-        for target in (TIMESTAMP, pa.timestamp("us")):
-            try:
-                return arr.cast(target).cast(TIMESTAMP), None
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                continue
-        parsed = [_parse_one(v) for v in arr.to_pylist()]
-        mask = np.array([p is None and v is not None for p, v in zip(parsed, arr.to_pylist())], dtype=bool)
-        return pa.array(parsed, type=TIMESTAMP), mask if mask.any() else None
-    return pa.nulls(len(arr), TIMESTAMP), arr.is_valid().to_numpy(zero_copy_only=False)
 
 
 def _fits(source: pa.DataType, target: pa.DataType) -> bool:
@@ -169,99 +114,166 @@ def _fits(source: pa.DataType, target: pa.DataType) -> bool:
 class Conformed:
     table: pa.Table  # in the table schema's column order, bad rows removed
     keys: pa.Array | None  # int partition key per row (yyyymmdd), None when unpartitioned
-    bad: list[tuple[int, str]]  # (row index in the input piece, error)
+    bad: list[tuple[int, str, str]]  # (row index in the input piece, error, error kind)
 
 
-class _Rejections:
-    """The rows of one piece that failed, each with its first error."""
+@dataclass
+class ReadRules:
+    """How the values of one source are read: as text (CSV) or as parsed JSON."""
 
-    def __init__(self, rows: int) -> None:
-        self.mask = np.zeros(rows, dtype=bool)
-        self.errors: dict[int, str] = {}
+    text: bool = False
+    timestamp_format: str | None = None
+    #: row index -> the record's raw text, for the rare values a parsed double cannot
+    #: tell exactly (integers beyond 2^53); None when not available
+    record_raw: object = None
+    #: column name -> the source field name it came from (before renaming)
+    source_names: dict[str, str] = field(default_factory=dict)
 
-    def mark(self, mask: np.ndarray, message: str | Callable[[int], str]) -> None:
-        """Reject the rows of ``mask`` not rejected yet (their first error is the one kept)."""
+
+class _Marks:
+    """Rows set aside while conforming, with their first error."""
+
+    def __init__(self, n: int):
+        self.mask = np.zeros(n, dtype=bool)
+        self.errors: dict[int, tuple[str, str]] = {}
+
+    def add(self, mask: np.ndarray, message, kind: str | None = None) -> None:
         for i in np.flatnonzero(mask & ~self.mask):
-            self.errors[int(i)] = message(int(i)) if callable(message) else message
+            text = message(int(i)) if callable(message) else message
+            self.errors[int(i)] = (text, kind or text)
         self.mask |= mask
 
+    def add_converted(self, converted: Converted) -> None:
+        for i, (text, kind) in converted.errors().items():
+            if not self.mask[i]:
+                self.errors[i] = (text, kind)
+                self.mask[i] = True
 
-def conform(piece: pa.Table, schema: TableSchema) -> Conformed:
-    """Cast one parsed piece to the table schema, growing it with new columns."""
+
+def _literal_reader(rules: ReadRules, field_name: str):
+    """row -> the number in ``field_name`` as written in the record's text."""
+    if rules.record_raw is None:
+        return None
+
+    def literal(i: int) -> str | None:
+        raw = rules.record_raw(i)
+        if raw is None:
+            return None
+        try:
+            doc = json.loads(raw, parse_float=_Literal, parse_int=_Literal)
+        except (ValueError, RecursionError):
+            return None
+        value = doc.get(field_name) if isinstance(doc, dict) else None
+        return str(value) if isinstance(value, _Literal) else None
+
+    return literal
+
+
+class _Literal(str):
+    """A JSON number kept as the text it was written as."""
+
+
+def _has_integer_literal(col: pa.Array, literal) -> bool:
+    """Whether any value of the column was written as an integer (``3``, not ``3.0``)."""
+    if literal is None:
+        return False
+    for i in np.flatnonzero(col.is_valid().to_numpy(zero_copy_only=False))[:1000]:
+        text = literal(int(i))
+        if text is not None and text.lstrip("+-").isdigit():
+            return True
+    return False
+
+
+def _new_column_type(name: str, col: pa.Array, schema: TableSchema, rules: ReadRules, literal) -> pa.DataType | None:
+    """The type a column not yet in the table gets, or None while all its values are null."""
+    if name == schema.timestamp_column:
+        if not rules.text and (pat.is_integer(col.type) or pat.is_floating(col.type)):
+            schema.raw_timestamp_types[name] = normalize_type(col.type)
+        else:
+            schema.raw_timestamp_types[name] = pa.string()
+        return TIMESTAMP
+    if rules.text:
+        return infer_text_type(col)
+    inferred = infer_parsed_type(col, lambda: _has_integer_literal(col, literal))
+    if inferred is None and not pat.is_null(col.type):
+        inferred = normalize_type(col.type)
+    if inferred is not None and (pat.is_timestamp(inferred) or pat.is_date(inferred)) and pat.is_string(col.type):
+        schema.raw_timestamp_types[name] = pa.string()
+    return inferred
+
+
+def _convert(name: str, col: pa.Array, target: pa.DataType, schema: TableSchema, rules: ReadRules,
+             literal) -> Converted | None:
+    is_ts = name == schema.timestamp_column
+    fmt = rules.timestamp_format if is_ts else None
+    if rules.text and pat.is_string(col.type):
+        return convert_text(col, target, name, is_timestamp_column=is_ts, timestamp_format=fmt)
+    converted = convert_parsed(col, target, name, is_timestamp_column=is_ts, timestamp_format=fmt, literal=literal)
+    if converted is not None:
+        return converted
+    if _fits(col.type, target):
+        return Converted(col.cast(target) if col.type != target else col, col)
+    if pat.is_nested(col.type) and pat.is_nested(target):
+        try:
+            return Converted(col.cast(target), col)  # e.g. a struct with a subset of the fields
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+    return None
+
+
+def conform(piece: pa.Table, schema: TableSchema, rules: ReadRules | None = None) -> Conformed:
+    """Cast one parsed piece to the table schema, growing it with new columns.
+
+    Column names are already the table's (sanitized); each value goes through the
+    value rules (:mod:`lakekit.ingestion.values`), and a value that cannot keep its
+    meaning in its column sets its row aside as a reject.
+    """
+    rules = rules or ReadRules()
     n = piece.num_rows
-    rejections = _Rejections(n)
-    schema.check_no_clash(piece.column_names)
+    marks = _Marks(n)
+    schema.check_no_clash(piece.column_names, rules.source_names)
     arrays: dict[str, pa.Array] = {}
     for name in piece.column_names:
-        converted = _conform_column(name, piece.column(name).combine_chunks(), schema, rejections)
-        if converted is not None:
-            arrays[name] = converted
-    keys = _partition_keys_of(arrays, schema, rejections)
+        col = piece.column(name).combine_chunks()
+        target = schema.columns.get(name)
+        literal = None if rules.text else _literal_reader(rules, rules.source_names.get(name, name))
+        if target is None:
+            if _has_null_leaf(col.type) and not pat.is_null(col.type):
+                marks.add(col.is_valid().to_numpy(zero_copy_only=False),
+                          f"field {name!r} holds only nulls inside a nested value; its type cannot be inferred")
+                continue
+            target = _new_column_type(name, col, schema, rules, literal)
+            if target is None:
+                continue  # all null so far: no type to give it yet
+            schema.columns[name] = target
+        converted = _convert(name, col, target, schema, rules, literal)
+        if converted is None:
+            kind = f"value of type {athena_type(normalize_type(col.type))} does not fit column {name!r} of type " \
+                   f"{athena_type(target)}"
+            marks.add(col.is_valid().to_numpy(zero_copy_only=False), kind)
+            arrays[name] = pa.nulls(n, target)
+            continue
+        marks.add_converted(converted)
+        arrays[name] = converted.array
+
+    keys = None
+    if schema.timestamp_column:
+        ts = arrays.get(schema.timestamp_column)
+        if ts is None:
+            marks.add(np.ones(n, dtype=bool), f"timestamp column {schema.timestamp_column!r} is missing")
+        else:
+            marks.add(ts.is_null().to_numpy(zero_copy_only=False), f"timestamp column {schema.timestamp_column!r} is null")
+            if schema.partition_by:
+                keys = partition_keys(ts, schema.partition_by)
+
     columns = [arrays.get(name, pa.nulls(n, t)) for name, t in schema.columns.items()]
     table = pa.Table.from_arrays(columns, schema=schema.arrow_schema()) if columns else pa.table({})
-    if rejections.mask.any():
-        keep = pa.array(~rejections.mask)
+    if marks.mask.any():
+        keep = pa.array(~marks.mask)
         table = table.filter(keep)
         if keys is not None:
             keys = keys.filter(keep)
-    return Conformed(table, keys, sorted(rejections.errors.items()))
-
-
-def _conform_column(name: str, col: pa.Array, schema: TableSchema, rejections: _Rejections) -> pa.Array | None:
-    """One column in its table type (a new column is added to ``schema``); None when it
-    has no type yet."""
-    target = schema.columns.get(name)
-    is_ts = name == schema.timestamp_column or (target is not None and pat.is_timestamp(target))
-    if target is None and not is_ts and _has_null_leaf(col.type):
-        if not pat.is_null(col.type):
-            rejections.mark(col.is_valid().to_numpy(zero_copy_only=False),
-                            f"field {name!r} holds only nulls inside a nested value; its type cannot be inferred")
-        return None  # all null so far: no type to give it yet
-    if is_ts:
-        return _conform_timestamp(name, col, schema, rejections)
-    if target is None:
-        target = schema.columns[name] = normalize_type(col.type)
-    return _conform_value(name, col, target, rejections)
-
-
-def _conform_timestamp(name: str, col: pa.Array, schema: TableSchema, rejections: _Rejections) -> pa.Array:
-    """A timestamp column as UTC microseconds; unparseable values rejected."""
-    if name not in schema.columns:
-        numeric = pat.is_integer(col.type) or pat.is_floating(col.type)
-        schema.raw_timestamp_types[name] = normalize_type(col.type) if numeric else pa.string()
-        schema.columns[name] = TIMESTAMP
-    converted, mask = to_timestamp(col)
-    if mask is not None:
-        rejections.mark(mask, lambda i: f"cannot parse timestamp {col[i].as_py()!r} in column {name!r}")
-    return converted
-
-
-def _conform_value(name: str, col: pa.Array, target: pa.DataType, rejections: _Rejections) -> pa.Array:
-    """A column cast to ``target`` when no value changes meaning; else its rows rejected."""
-    if _fits(col.type, target):
-        return col.cast(target) if col.type != target else col
-    if pat.is_nested(col.type) and pat.is_nested(target):
-        try:
-            return col.cast(target)  # e.g. a struct with a subset of the fields
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            pass  # does not fit: rejected below
-    rejections.mark(col.is_valid().to_numpy(zero_copy_only=False),
-                    f"value of type {athena_type(normalize_type(col.type))} does not fit column {name!r} "
-                    f"of type {athena_type(target)}")
-    return pa.nulls(len(col), target)
-
-
-def _partition_keys_of(arrays: dict[str, pa.Array], schema: TableSchema, rejections: _Rejections) -> pa.Array | None:
-    """Each row's partition key; rows without a timestamp rejected."""
-    if not schema.timestamp_column:
-        return None
-    ts = arrays.get(schema.timestamp_column)
-    if ts is None:
-        rejections.mark(np.ones(len(rejections.mask), dtype=bool),
-                        f"timestamp column {schema.timestamp_column!r} is missing")
-        return None
-    rejections.mark(ts.is_null().to_numpy(zero_copy_only=False), f"timestamp column {schema.timestamp_column!r} is null")
-    return partition_keys(ts, schema.partition_by) if schema.partition_by else None
+    return Conformed(table, keys, sorted((i, text, kind) for i, (text, kind) in marks.errors.items()))
 
 
 def partition_keys(ts: pa.Array, partition_by: tuple[str, ...]) -> pa.Array:

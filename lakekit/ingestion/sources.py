@@ -1,8 +1,9 @@
 """Where records come from: files, folders, globs, ``s3://`` URIs and stdin.
 
-A source is read as a stream of *blocks*: runs of whole lines (whole records for
-CSV, whose quoted fields may hold line breaks), each tagged with the line number it
-starts at, so that a bad record anywhere can be reported by line.
+A source is read as a stream of *blocks*: runs of whole records (lines for JSON
+Lines; records framed by their syntax for CSV and JSON arrays, see
+:mod:`lakekit.ingestion.framing`), each tagged with the line number it starts at,
+so that a bad record anywhere can be reported by its line and its exact text.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import hashlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pyarrow as pa
 
 from lakekit.errors import InputError, UsageError
+from lakekit.ingestion.framing import CsvGrammar, JsonValuesReader, line_breaks, split_values
 from lakekit.paths import is_hidden, is_hidden_name, is_s3
 from lakekit.storage import Storage
 
@@ -41,22 +43,13 @@ class Source:
     def compression(self) -> str | None:
         return COMPRESSED_SUFFIXES.get(os.path.splitext(self.uri)[1].lower())
 
-    def format_from_name(self) -> str | None:
-        base = self.uri
-        if self.compression:
-            base = os.path.splitext(base)[0]
-        ext = os.path.splitext(base)[1].lower()
-        if ext in JSON_SUFFIXES:
-            return "jsonl"
-        if ext in CSV_SUFFIXES:
-            return "csv"
-        return None
-
 
 def expand_sources(args: list[str], storage: Storage) -> list[Source]:
     """Files, folders (every non-hidden file inside, recursively), globs, s3:// and '-'.
 
-    ``storage`` (a :class:`lakekit.storage.Storage`) lists ``s3://`` sources.
+    ``storage`` (a :class:`lakekit.storage.Storage`) lists ``s3://`` sources. The
+    warehouse itself is never a source, even when it lies inside a source folder:
+    its Parquet files would be read back in as records on the next run.
     """
     if not args:
         raise UsageError("no SOURCE given; pass files, folders, globs, s3:// URIs or - for stdin")
@@ -67,7 +60,7 @@ def expand_sources(args: list[str], storage: Storage) -> list[Source]:
         elif is_s3(arg):
             out.extend(_s3_sources(arg, storage))
         else:
-            out.extend(_local_sources(arg))
+            out.extend(_local_sources(arg, None if storage.is_remote else storage.root))
     if not out:
         raise InputError(f"no files found in {' '.join(args)}")
     if sum(s.uri == STDIN for s in out) > 1:
@@ -85,16 +78,18 @@ def _s3_sources(arg: str, storage: Storage) -> list[Source]:
     raise InputError(f"source {arg} not found; check the bucket and key")
 
 
-def _local_sources(arg: str) -> list[Source]:
+def _local_sources(arg: str, warehouse: str | None) -> list[Source]:
     """A file, every non-hidden file of a folder (recursively), or a glob's files."""
     if os.path.isdir(arg):
+        skip = os.path.realpath(warehouse) if warehouse else None
         out = []
         for root, dirs, files in os.walk(arg):
-            dirs[:] = sorted(d for d in dirs if not is_hidden_name(d))
+            dirs[:] = sorted(d for d in dirs if not is_hidden_name(d)
+                             and os.path.realpath(os.path.join(root, d)) != skip)
             for f in sorted(files):
                 if not is_hidden_name(f):
                     path = os.path.abspath(os.path.join(root, f))
-                    out.append(Source(path, os.path.getsize(path)))
+                    out.append(Source(path, _size(path)))
         return out
     if os.path.isfile(arg):
         return [Source(os.path.abspath(arg), os.path.getsize(arg))]
@@ -103,7 +98,41 @@ def _local_sources(arg: str) -> list[Source]:
         if not matches:
             raise InputError(f"source pattern {arg!r} matches no files")
         return [Source(os.path.abspath(p), os.path.getsize(p)) for p in matches]
+    if os.path.islink(arg):
+        _size(arg)
     raise InputError(f"source {arg} not found; pass an existing file, folder, glob or - for stdin")
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise InputError(f"source {path} is a broken symbolic link (its target {os.readlink(path)} is missing); "
+                             "fix or remove the link") from None
+        raise InputError(f"source {path} disappeared while the sources were listed; run the ingest again") from None
+
+
+class CountingReader:
+    """A raw byte stream that counts what passes through: the progress bar's position
+    (``tell()`` is not available on every input stream)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.bytes_read = 0
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.bytes_read += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self.raw.close()
 
 
 class HashingReader:
@@ -145,7 +174,7 @@ def file_hash(source: Source, storage: Storage) -> str:
 def open_source(source: Source, storage) -> tuple[object, HashingReader | None, object]:
     """Open ``source`` for reading decompressed bytes.
 
-    Returns (stream, stdin hasher or None, raw handle whose position tells progress).
+    Returns (stream, stdin hasher or None, counter of the stored bytes read so far).
     """
     if source.uri == STDIN:
         hasher = HashingReader(sys.stdin.buffer)
@@ -155,10 +184,10 @@ def open_source(source: Source, storage) -> tuple[object, HashingReader | None, 
         if codec:
             return pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), codec), hasher, hasher
         return stream, hasher, hasher
-    raw = storage.open_input(source.uri)
+    raw = CountingReader(storage.open_input(source.uri))
     if source.compression:
         try:
-            return pa.CompressedInputStream(raw, source.compression), None, raw
+            return pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), source.compression), None, raw
         except (pa.ArrowException, OSError) as ex:
             raise InputError(f"cannot decompress {source.name}: {ex}") from ex
     return raw, None, raw
@@ -192,29 +221,66 @@ class PeekedStream:
 
 @dataclass
 class Block:
-    data: bytes  # whole records, ending with a newline (except maybe the last block)
+    """Whole records of one source, ready for a parser."""
+
+    data: bytes  # what the parser reads
     first_line: int  # 1-based line number of the block's first line
     source: Source
+    kind: str = "jsonl"  # "jsonl", "json" or "csv"
+    #: the exact (line, raw) of each record, when framing already knows them
+    framed: list[tuple[int, bytes]] | None = None
+    #: records framing found bad: (line, error, raw)
+    rejects: list[tuple[int, str, bytes]] = field(default_factory=list)
+    grammar: CsvGrammar | None = None
+
+    def records(self, split_lines: bool = False) -> list[tuple[int, bytes]]:
+        """(line, raw) of every record, in the order a parser reads them.
+
+        For JSON Lines a blank line is no record; with ``split_lines`` a line holding
+        several objects (``{...} {...}``) is one record for each.
+        """
+        if self.framed is not None:
+            return self.framed
+        if self.kind == "csv":
+            records, _ = self.grammar.records(self.data, self.first_line)
+            return records
+        out = []
+        line = self.first_line
+        for raw in self.data.split(b"\n"):
+            if raw.strip():
+                values = split_values(raw.decode("utf-8", "surrogateescape")) if split_lines else None
+                if values and len(values) > 1:
+                    out.extend((line, v.encode("utf-8", "surrogateescape")) for _, v in values)
+                else:
+                    out.append((line, raw))
+            line += 1
+        return out
 
 
-def read_blocks(stream, source: Source, block_size: int, csv: bool = False) -> Iterator[Block]:
-    """Split a decompressed stream into blocks of whole lines (of about ``block_size``).
+def _read_error(source: Source):
+    def make(ex: Exception) -> InputError:
+        return InputError(f"cannot read {source.name}: {ex}; is the file truncated or not what its name says?")
+    return make
 
-    A line longer than ``block_size`` makes a bigger block rather than being cut. For
-    CSV, a block never ends inside a quoted field: the count of '"' before the cut
-    must be even (CSV escapes a quote by doubling it, so parity tells).
-    """
+
+def _read(stream, size: int, source: Source) -> bytes:
+    try:
+        return stream.read(size)
+    except (pa.ArrowException, OSError, EOFError) as ex:
+        raise _read_error(source)(ex) from ex
+
+
+def read_blocks(stream, source: Source, block_size: int) -> Iterator[Block]:
+    """Split a decompressed JSON Lines stream into blocks of whole lines (of about
+    ``block_size``). A line longer than ``block_size`` makes a bigger block."""
     line = 1
     carry = b""
     while True:
-        try:
-            chunk = stream.read(block_size)
-        except (pa.ArrowException, OSError, EOFError) as ex:
-            raise InputError(f"cannot read {source.name}: {ex}; is the file truncated or not what its name says?") from ex
+        chunk = _read(stream, block_size, source)
         if not chunk:
             break
         buf = carry + chunk if carry else chunk
-        cut = _cut_point(buf, csv)
+        cut = buf.rfind(b"\n")
         if cut < 0:  # no complete line yet: a long line, keep reading
             carry = buf
             continue
@@ -225,10 +291,60 @@ def read_blocks(stream, source: Source, block_size: int, csv: bool = False) -> I
         yield Block(carry, line, source)
 
 
-def _cut_point(buf: bytes, csv: bool) -> int:
-    cut = buf.rfind(b"\n")
-    if not csv:
-        return cut
-    while cut >= 0 and buf.count(b'"', 0, cut) % 2:
-        cut = buf.rfind(b"\n", 0, cut)
-    return cut
+def read_value_blocks(stream, source: Source, block_size: int) -> Iterator[Block]:
+    """Blocks of a JSON array or of JSON values one after another."""
+    for vb in JsonValuesReader(stream, block_size, _read_error(source)):
+        yield Block(vb.data, vb.first_line, source, "json", vb.records(), vb.rejects)
+
+
+def read_csv_blocks(stream, source: Source, block_size: int, grammar: CsvGrammar) -> Iterator[Block]:
+    """Blocks of whole CSV records; a block never ends inside a quoted field.
+
+    A quoted field still open after ``8 * block_size`` bytes, or at the end of the
+    input, is taken as a stray quote: the line it starts on is the damaged record
+    (a reject) and framing resumes on the next line.
+    """
+    line = 1
+    carry = b""
+    limit = 8 * block_size
+    eof = False
+    while not eof:
+        chunk = _read(stream, block_size, source)
+        eof = not chunk
+        buf = carry + chunk if carry else chunk
+        if not buf:
+            break
+        if eof:
+            cut = len(buf)
+        elif b'"' in buf:
+            cut = grammar.cut(buf)
+        else:  # no quote: every line break ends a record
+            cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+        if cut == 0 and len(buf) <= limit:
+            carry = buf
+            continue
+        if cut == 0 or eof:
+            # An open quote at the end, or over the limit: frame exactly; the damaged
+            # line becomes a reject and the rest goes on.
+            records, damaged = grammar.records(buf, line, eof=True)
+            if not eof and records:
+                last_line, last = records[-1]
+                records = records[:-1]  # may be cut short: read it again with what follows
+                carry = _from_record(buf, last)
+            else:
+                carry = b""
+            rejects = [(ln, "unterminated quoted field (a stray quote?)", raw) for ln, raw in damaged]
+            if records or rejects:
+                data = b"\n".join(raw for _, raw in records) + b"\n" if records else b""
+                yield Block(data, records[0][0] if records else line, source, "csv", records, rejects, grammar)
+            line = last_line if carry else line + line_breaks(buf)
+            continue
+        data, carry = buf[:cut], buf[cut:]
+        yield Block(data, line, source, "csv", grammar=grammar)
+        line += line_breaks(data)
+
+
+def _from_record(buf: bytes, raw: bytes) -> bytes:
+    return buf[buf.rindex(raw):]
+
+

@@ -286,6 +286,8 @@ def _near_unique_columns(table: pa.Table, sample: int = 20_000) -> set[str]:
     out = set()
     for name in head.column_names:
         col = head.column(name)
+        if pa.types.is_nested(col.type):
+            continue  # no distinct count for lists and structs; Parquet decides per leaf
         valid = len(col) - col.null_count
         if valid >= 1000 and pc.count_distinct(col).as_py() > valid // 2:
             out.add(name)

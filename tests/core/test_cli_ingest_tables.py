@@ -25,7 +25,7 @@ def test_ingest_json_output_has_exactly_the_spec_keys(tmp_path, warehouse):
     doc = json.loads(result.stdout)
     assert list(doc) == ["table", "ingest_id", "records_read", "records_written", "records_rejected",
                          "files_written", "bytes_written", "partitions_written", "rejects_uri",
-                         "skipped_sources", "seconds"]
+                         "skipped_sources", "seconds", "renamed_columns", "reject_errors"]
     assert (doc["table"], doc["records_read"], doc["records_written"], doc["records_rejected"]) == ("a.t", 3, 2, 1)
     assert doc["partitions_written"] == 2 and doc["files_written"] == 2
     assert doc["rejects_uri"].startswith(warehouse + "/_lakekit/rejects/a/t/")
@@ -40,7 +40,8 @@ def test_ingest_summary_and_reject_limit_exit_code(tmp_path, warehouse):
     over = runner.invoke(main, ["ingest", _src(tmp_path), "--table", "a.u", "--timestamp-column", "ts",
                                 "--warehouse", warehouse, "--max-rejects", "0"])
     assert over.exit_code == 1
-    assert over.stderr.startswith("error: more than 0 records rejected (--max-rejects 0); nothing was committed")
+    assert over.stderr.startswith("error: more than 0 records rejected (--max-rejects 0): 1 x malformed JSON")
+    assert "nothing was committed" in over.stderr and len(over.stderr.strip().splitlines()) == 1
 
 
 def test_tables_and_describe(tmp_path, warehouse):

@@ -43,7 +43,7 @@ CASES = {
     "invalid utf-8": (b'{"id": 3, "ts": "2024-03-07T10:00:00Z", "name": "\xff\xfe"}', "invalid UTF-8"),
     "wrong type": (b'{"id": "three", "ts": "2024-03-07T10:00:00Z"}', "changed from number to string"),
     "missing timestamp": (b'{"id": 3, "name": "no ts"}', "timestamp column 'ts' is null"),
-    "unparseable timestamp": (b'{"id": 3, "ts": "yesterday"}', "cannot parse timestamp 'yesterday'"),
+    "unparseable timestamp": (b'{"id": 3, "ts": "yesterday"}', "cannot parse timestamp in column 'ts': 'yesterday'"),
     "null timestamp": (b'{"id": 3, "ts": null}', "timestamp column 'ts' is null"),
     "duplicate key": (b'{"id": 3, "id": 4, "ts": "2024-03-07T10:00:00Z"}', "specified twice"),
 }
@@ -109,6 +109,8 @@ def test_years_outside_four_digits_are_rejected_not_written(tmp_path, warehouse)
 
 
 def test_csv_bad_rows(tmp_path, warehouse):
+    # The table's types come from a first file; a later text id does not fit bigint.
+    _ingest_bytes(tmp_path, warehouse, b"id,ts,score\n0,2024-03-07T00:00:00Z,0.5\n", name="first.csv")
     data = (b"id,ts,score\n1,2024-03-07T00:00:00Z,1.5\n2,2024-03-07T00:00:00Z\n3,not-a-time,2.5\n"
             b"x,2024-03-07T00:00:00Z,3\n4,2024-03-07T00:00:00Z,4\n")
     result, rejects = _ingest_bytes(tmp_path, warehouse, data, name="in.csv")
@@ -153,7 +155,10 @@ def test_field_named_like_a_partition_key_stops_with_a_clear_error(tmp_path, war
     # the way out the message names works
     r = lakekit.ingest(src, "h.t2", timestamp_column="ts", partition_by="year,month", warehouse=warehouse)
     assert r.records_written == 1
-    assert read_back_pyarrow(os.path.join(warehouse, "h", "t2"))["Day"].to_pylist() == [7]
+    # the field is the column day (its name folded, as Athena would), beside year and month
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(visible_data_files(warehouse, "h", "t2")[0]).column("day").to_pylist() == [7]
 
 
 def test_missing_timestamp_column_everywhere_stops_up_front(tmp_path, warehouse):

@@ -69,8 +69,9 @@ def test_any_iso_instant_with_its_offset(when, offset_minutes, sep, colon):
     local = when.replace(tzinfo=tz)
     sign = "+" if offset_minutes >= 0 else "-"
     hh, mm = divmod(abs(offset_minutes), 60)
-    text = f"{local.year:04d}" + local.strftime(f"-%m-%d{sep}%H:%M:%S") + (f".{local.microsecond:06d}" if local.microsecond else "") \
-        + f"{sign}{hh:02d}{':' if colon else ''}{mm:02d}"
+    fraction = f".{local.microsecond:06d}" if local.microsecond else ""
+    zone = f"{sign}{hh:02d}{':' if colon else ''}{mm:02d}"
+    text = f"{local.year:04d}" + local.strftime(f"-%m-%d{sep}%H:%M:%S") + fraction + zone
     converted = to_timestamp(pa.array([text]), None, "ts")
     utc = local.astimezone(UTC)
     if not 1 <= utc.year <= 9999:
