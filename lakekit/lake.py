@@ -19,29 +19,25 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from lakekit.catalog import Catalog, open_catalog
-from lakekit.catalog.base import require_table
-from lakekit.catalog.crawl import CrawlResult, crawl_table
-from lakekit.catalog.describe import describe_table, list_tables
-from lakekit.catalog.sync import SyncResult, sync_table
 from lakekit.config import Settings, resolve_settings
-from lakekit.engines import ActualScan, Engine, QueryResult, open_engine
 from lakekit.errors import UsageError
-from lakekit.ingestion.commit import recover
-from lakekit.ingestion.options import resolve_options
-from lakekit.ingestion.run import IngestResult, run_ingest
-from lakekit.layout import Layout
-from lakekit.lint.options import lint_options
-from lakekit.lint.result import LintResult
-from lakekit.lint.run import run_lint_layout, run_lint_query
-from lakekit.names import parse_table_name
-from lakekit.plan import Estimate, QueryPlan, check_budget, check_price, plan_query
-from lakekit.storage import Storage
 
+# Each method imports what it needs when it runs: an ingest never loads the SQL
+# planner, DuckDB or the linter, a query never loads the ingest pipeline, and the
+# command starts without any of them (docs/performance.md, "Start-up").
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
+    import pyarrow as pa
+
+    from lakekit.catalog import Catalog
+    from lakekit.catalog.crawl import CrawlResult
+    from lakekit.catalog.sync import SyncResult
+    from lakekit.engines import Engine, QueryResult
+    from lakekit.ingestion.run import IngestResult
+    from lakekit.layout import Layout
+    from lakekit.lint.result import LintResult
+    from lakekit.plan import Estimate, QueryPlan
+    from lakekit.storage import Storage
 
 __all__ = [
     "Lake",
@@ -75,12 +71,16 @@ class Lake:
     # -- what a lake holds (opened on first use, once) ------------------------------------
     @property
     def storage(self) -> Storage:
+        from lakekit.storage import Storage
+
         if self._storage is None:
             self._storage = Storage(self.settings.warehouse, self.boto3_session)
         return self._storage
 
     @property
     def catalog(self) -> Catalog:
+        from lakekit.catalog import open_catalog
+
         if self._catalog is None:
             self._catalog = open_catalog(self.settings, self.boto3_session)
         return self._catalog
@@ -149,6 +149,9 @@ class Lake:
         Returns:
             :class:`IngestResult`, the same fields as the command's JSON.
         """
+        from lakekit.ingestion.options import resolve_options
+        from lakekit.ingestion.run import run_ingest
+
         options = resolve_options(
             table=table, layout=layout, timestamp_column=timestamp_column, partition_by=partition_by,
             input_format=input_format, compression=compression, target_file_size=target_file_size,
@@ -163,6 +166,8 @@ class Lake:
     # -- queries ---------------------------------------------------------------------------
     def plan(self, sql: str, *, price_per_tb: float | None = None) -> QueryPlan:
         """Parse ``sql`` (one statement), find its scans, prune and size them."""
+        from lakekit.plan import plan_query
+
         price = self._price(price_per_tb)
         return plan_query(sql, catalog=self.catalog, storage=self.storage, price_per_tb=price)
 
@@ -195,6 +200,10 @@ class Lake:
             BudgetExceeded: the estimate is over ``max_cost`` dollars; nothing ran.
             QueryFailed, QueryCancelled, QueryTimeout: the engine did not finish it.
         """
+        from lakekit.engines import ActualScan, QueryResult, open_engine
+        from lakekit.ingestion.commit import recover
+        from lakekit.plan import check_budget, plan_query
+
         price = self._price(price_per_tb)
         if max_cost is not None and max_cost < 0:
             raise UsageError("--max-cost must not be negative")
@@ -230,6 +239,8 @@ class Lake:
                               timeout=timeout).table
 
     def _price(self, price_per_tb: float | None) -> float:
+        from lakekit.plan import check_price
+
         price = float(price_per_tb if price_per_tb is not None else self.settings.price_per_tb)
         check_price(price)
         return price
@@ -244,6 +255,9 @@ class Lake:
         ignore: RuleCodes = None,
     ) -> LintResult:
         """Lint SQL with the query rules (Q001-Q010); see :func:`lakekit.lint.run.run_lint_query`."""
+        from lakekit.lint.options import lint_options
+        from lakekit.lint.run import run_lint_query
+
         options = lint_options(self.settings.lint, select=select, ignore=ignore)
         if isinstance(sources, (str, os.PathLike)):
             sources = [sources]
@@ -259,6 +273,9 @@ class Lake:
         ignore: RuleCodes = None,
     ) -> LintResult:
         """Lint layouts with the layout rules (L001-L011); see :func:`lakekit.lint.run.run_lint_layout`."""
+        from lakekit.lint.options import lint_options
+        from lakekit.lint.run import run_lint_layout
+
         options = lint_options(self.settings.lint, select=select, ignore=ignore)
         return run_lint_layout(targets, options=options, catalog=self.existing_catalog,
                                boto3_session=self.boto3_session)
@@ -266,18 +283,26 @@ class Lake:
     # -- the catalog -------------------------------------------------------------------------
     def crawl(self, location: str, table: str) -> CrawlResult:
         """Register the Parquet ``key=value`` layout under ``location`` as ``DB.TABLE``."""
+        from lakekit.catalog.crawl import crawl_table
+
         return crawl_table(catalog=self.catalog, storage=self.storage, location=location, table=table)
 
     def sync(self, table: str, *, dry_run: bool = False) -> SyncResult:
         """Make ``DB.TABLE``'s catalog partitions and file statistics match its storage."""
+        from lakekit.catalog.sync import sync_table
+
         return sync_table(catalog=self.catalog, storage=self.storage, table=table, dry_run=dry_run)
 
     def tables(self, database: str | None = None) -> list[dict[str, Any]]:
         """One summary per table: name, location, partitions, files, rows, bytes."""
+        from lakekit.catalog.describe import list_tables
+
         return list_tables(self.catalog, database)
 
     def describe(self, table: str) -> dict[str, Any]:
         """A table's columns, partition keys, partitions, files and bytes."""
+        from lakekit.catalog.describe import describe_table
+
         return describe_table(self.catalog, table)
 
     def drop(self, table: str, *, purge: bool = False) -> dict[str, Any]:
@@ -287,6 +312,9 @@ class Lake:
         The catalog entry goes first: no reader is ever shown a table whose files are
         gone.
         """
+        from lakekit.catalog.base import require_table
+        from lakekit.names import parse_table_name
+
         database, name = parse_table_name(table)
         found = require_table(self.catalog, database, name)
         self.catalog.drop_table(database, name)

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
+from lakekit.ingestion.arrays import bool_mask
 from lakekit.types import TIMESTAMP, athena_type
 
 #: pandas' default missing-value markers (``pandas._libs.parsers.STR_NA_VALUES``); a
@@ -120,7 +121,7 @@ def _to_mask(mask) -> np.ndarray | None:
         return mask
     if isinstance(mask, pa.ChunkedArray):
         mask = mask.combine_chunks()
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return bool_mask(mask)  # nulls are False
 
 
 def _matches(arr: pa.Array, pattern: str) -> pa.Array:
@@ -256,7 +257,7 @@ def _cast_ints(digits: pa.Array, short: pa.Array) -> tuple[pa.Array, np.ndarray 
     quick = pc.if_else(long_mask, pa.scalar(None, pa.string()), digits).cast(pa.int64())
     values = quick.to_pylist()
     overflow = np.zeros(len(digits), dtype=bool)
-    for i in np.flatnonzero(long_mask.to_numpy(zero_copy_only=False)):
+    for i in np.flatnonzero(bool_mask(long_mask)):
         n = int(digits[int(i)].as_py())
         if _INT64_MIN <= n <= _INT64_MAX:
             values[i] = n
@@ -342,7 +343,7 @@ def _double_to_int(arr: pa.Array, column: str, literal) -> Converted:
     small = pc.less(pc.abs(arr), float(EXACT_DOUBLE_LIMIT))
     exact = pc.and_(integral, small)
     values = pc.if_else(exact, arr, pa.scalar(None, pa.float64())).cast(pa.int64())
-    big = pc.fill_null(pc.and_(integral, pc.invert(small)), False).to_numpy(zero_copy_only=False)
+    big = bool_mask(pc.and_(integral, pc.invert(small)))
     overflow = np.zeros(len(arr), dtype=bool)
     unreadable = np.zeros(len(arr), dtype=bool)
     if big.any():

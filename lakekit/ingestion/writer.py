@@ -5,6 +5,12 @@ becomes a row group when it reaches the row-group size; when all buffers togethe
 the memory budget, the largest are written first, so memory stays bounded however many
 partitions the input touches. A file is closed when it reaches the target file size.
 Files are written under a staging prefix and only moved into the table at commit.
+
+Encoding a row group (dictionary, statistics, zstd) is the costliest step after
+parsing, and pyarrow does it without the GIL, so it runs on encoder threads: each
+partition is a *lane* whose writes run one after another, in order, while different
+partitions encode side by side. The caller only cuts buffers and hands them over; the
+memory budget counts rows until their lane has written them.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lakekit.catalog.base import DataFile
+from lakekit.ingestion.arrays import int64_values
 from lakekit.ingestion.schema import partition_values
 from lakekit.names import check_partition_value
 from lakekit.parquet import stats_from_metadata
@@ -71,7 +80,7 @@ def split_by_partition(table: pa.Table, keys: pa.Array | None) -> SplitBatch:
         return SplitBatch(table, [(uniques[0].as_py(), 0, table.num_rows)])
     order = pc.sort_indices(keys)
     table = table.take(order)
-    sorted_keys = keys.take(order).to_numpy(zero_copy_only=False)
+    sorted_keys = int64_values(keys.take(order))
     bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
     starts = np.concatenate(([0], bounds))
     ends = np.concatenate((bounds, [len(sorted_keys)]))
@@ -92,6 +101,11 @@ class _Buffer:
     tables: list[pa.Table] = field(default_factory=list)
     batches: list[_Batch] = field(default_factory=list)
     nbytes: int = 0
+
+
+#: Threads encoding Parquet: one per core of the machines lakekit is sized for; more
+#: would only hold more row groups in memory at once.
+ENCODER_THREADS = max(2, min(4, os.cpu_count() or 2))
 
 
 class PartitionedWriter:
@@ -135,6 +149,14 @@ class PartitionedWriter:
         # closed: an open multipart upload holds a part in memory per file, which with
         # many partitions open would break the memory budget.
         self.spool = tempfile.mkdtemp(prefix=SPOOL_PREFIX) if storage.backend_for(staging_root).spools_writes else None
+        self._encoders = ThreadPoolExecutor(max_workers=ENCODER_THREADS, thread_name_prefix="lakekit-encode")
+        #: the last task handed to each partition's lane; the next one waits for it
+        self._lanes: dict[int, Future] = {}
+        self._pending: list[Future] = []
+        #: lanes the caller has given a file to (opened by a write, not closed since)
+        self._lanes_open: dict[int, None] = {}  # in the order they were opened
+        self._lock = threading.Lock()
+        self._written = threading.Condition(self._lock)
 
     # -- input ---------------------------------------------------------------------------
     def add_split(self, split: SplitBatch) -> None:
@@ -146,7 +168,8 @@ class PartitionedWriter:
         # The slices share the sorted batch's memory, which is freed when the last of
         # them is written: that is what the budget counts.
         batch = _Batch(split.table.nbytes, len(split.runs))
-        self.buffered_bytes += batch.nbytes
+        with self._lock:  # encoder threads subtract what they have written
+            self.buffered_bytes += batch.nbytes
         for key, start, length in split.runs:
             piece = split.table if length == split.table.num_rows else split.table.slice(start, length)
             self._append(key, piece, batch)
@@ -164,11 +187,18 @@ class PartitionedWriter:
             self._flush(key)
 
     def _relieve_memory(self) -> None:
-        """Write the largest buffers first until the memory held is under half the budget."""
+        """Hand the largest buffers to their lanes until the rows not yet handed over are
+        under half the budget, then wait while rows held (handed over or not) are over it."""
+        waiting = sum(b.nbytes for b in self.buffers.values())
         for key in sorted(self.buffers, key=lambda k: self.buffers[k].nbytes, reverse=True):
-            if self.buffered_bytes <= self.memory_budget // 2:
+            if waiting <= self.memory_budget // 2:
                 break
+            waiting -= self.buffers[key].nbytes
             self._flush(key)
+        with self._written:
+            while self.buffered_bytes > self.memory_budget and any(not f.done() for f in self._pending):
+                self._written.wait(0.05)
+        self._reap()
 
     # -- output --------------------------------------------------------------------------
     def _partition_path(self, key: int) -> tuple[tuple[str, ...], str]:
@@ -179,19 +209,17 @@ class PartitionedWriter:
         return values, partition_path(self.partition_by, checked)
 
     def _open(self, key: int, schema: pa.Schema) -> _OpenFile:
-        if len(self.open_files) >= self.max_open_files:
-            # Too many partitions open at once: close the biggest file (fewest left to go).
-            victim = max(self.open_files, key=lambda k: self.open_files[k].bytes_written)
-            self._close(victim)
         _, rel = self._partition_path(key)
-        self._seq += 1
-        name = f"part-{self.ingest_id}-{self._seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        name = f"part-{self.ingest_id}-{seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
         rel_path = f"{rel}/{name}" if rel else name
         staging_uri = join(self.staging_root, *rel_path.split("/"))
         final_uri = join(self.table_location, *rel_path.split("/"))
         local_path = None
         if self.spool:
-            local_path = os.path.join(self.spool, f"{self._seq:05d}.parquet")
+            local_path = os.path.join(self.spool, f"{seq:05d}.parquet")
             sink = pa.OSFile(local_path, "wb")
         else:
             sink = self.storage.open_output(staging_uri)
@@ -211,10 +239,68 @@ class PartitionedWriter:
         return f
 
     def _flush(self, key: int) -> None:
+        """Hand a partition's buffer to its lane, opening a file for it if it has none
+        (closing another lane's file first when too many are open)."""
         buf = self.buffers.pop(key, None)
         if buf is None or not buf.tables:
             return
         table = pa.concat_tables(buf.tables, promote_options="default") if len(buf.tables) > 1 else buf.tables[0]
+        if key not in self._lanes_open and len(self._lanes_open) >= self.max_open_files:
+            # Too many partitions open at once: close the one opened first (its lane
+            # finishes its writes before).
+            victim = next(iter(self._lanes_open))
+            self._submit(victim, self._close_lane, victim)
+        self._lanes_open[key] = None
+        self._submit(key, self._write, key, table, buf.batches)
+
+    def _submit(self, key: int, fn, *args) -> None:
+        """Run ``fn`` on an encoder thread after the lane's previous task."""
+        if fn == self._close_lane:
+            self._lanes_open.pop(key, None)
+        previous = self._lanes.get(key)
+        future = self._encoders.submit(self._after, previous, fn, *args)
+        self._lanes[key] = future
+        self._pending.append(future)
+        if len(self._pending) > 4 * ENCODER_THREADS:
+            self._reap()
+
+    @staticmethod
+    def _after(previous: Future | None, fn, *args) -> None:
+        # The previous task of a lane was submitted first, so it is running or done:
+        # waiting for it cannot hold up the pool.
+        if previous is not None:
+            previous.result()
+        fn(*args)
+
+    def _reap(self) -> None:
+        """Forget finished tasks; the first failure is raised here, on the caller's thread."""
+        still = []
+        for future in self._pending:
+            if future.done():
+                future.result()
+            else:
+                still.append(future)
+        self._pending = still
+
+    def _drain(self) -> None:
+        for future in list(self._pending):
+            future.result()
+        self._pending = []
+
+    def _write(self, key: int, table: pa.Table, batches: list[_Batch]) -> None:
+        """Write rows to a partition's files, on its lane: a file that fills is closed and
+        the rest goes on in the next."""
+        try:
+            self._write_rows(key, table)
+        finally:
+            with self._written:
+                for batch in batches:
+                    batch.pending -= 1
+                    if batch.pending == 0:
+                        self.buffered_bytes -= batch.nbytes
+                self._written.notify_all()
+
+    def _write_rows(self, key: int, table: pa.Table) -> None:
         f = self.open_files.get(key)
         if f is not None and f.schema != table.schema:
             # The table gained a column since this file was opened: a Parquet file has
@@ -234,13 +320,14 @@ class PartitionedWriter:
             f.bytes_written = f.sink.tell()
             written = f.bytes_written - before
             if written > 0 and part.nbytes > 0:
+                # Lanes share one estimate; a lost update between two of them is harmless.
                 self.expansion = 0.7 * self.expansion + 0.3 * (part.nbytes / written)
             if f.bytes_written >= self.target_file_size * 0.95 or table is not None:
                 self._close(key)
-        for batch in buf.batches:
-            batch.pending -= 1
-            if batch.pending == 0:
-                self.buffered_bytes -= batch.nbytes
+
+    def _close_lane(self, key: int) -> None:
+        if key in self.open_files:
+            self._close(key)
 
     def _close(self, key: int) -> None:
         f = self.open_files.pop(key)
@@ -253,15 +340,23 @@ class PartitionedWriter:
             meta = pq.read_metadata(src)
         if f.local_path:
             self.storage.move(f.local_path, f.staging_uri)  # upload, size-checked
-        self.staged.append(StagedFile(f.staging_uri, f.final_uri, values, stats_from_metadata(f.final_uri, size, meta, values)))
+        staged = StagedFile(f.staging_uri, f.final_uri, values, stats_from_metadata(f.final_uri, size, meta, values))
+        with self._lock:
+            self.staged.append(staged)
 
     def close(self) -> list[StagedFile]:
         """Write every buffer and close every file; returns the staged files."""
         for key in list(self.buffers):
             self._flush(key)
-        for key in list(self.open_files):
-            self._close(key)
+        for key in list(self._lanes_open):
+            self._submit(key, self._close_lane, key)
+        try:
+            self._drain()
+        finally:
+            self._encoders.shutdown(wait=True)
         self._remove_spool()
+        # Lanes finish in any order; the list is in file-name order, the same every run.
+        self.staged.sort(key=lambda s: s.final_uri)
         return self.staged
 
     def _remove_spool(self) -> None:
@@ -269,6 +364,7 @@ class PartitionedWriter:
             shutil.rmtree(self.spool, ignore_errors=True)
 
     def abort(self) -> None:
+        self._encoders.shutdown(wait=True, cancel_futures=True)
         for f in self.open_files.values():
             try:
                 f.writer.close()
