@@ -26,6 +26,38 @@ def _lean_allocator() -> None:
         pass
 
 
+class _NoPandas:
+    """An import finder that says pandas is not installed (used for one call, below)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            raise ImportError("pandas is not needed to ingest")
+        return None
+
+
+def _skip_pandas_probe() -> None:
+    """Stop pyarrow from importing pandas (about 0.3 s) just to look for it.
+
+    pyarrow imports pandas the first time it converts a Python value (``pa.scalar``,
+    ``pa.array``, a compute call with a literal) to check whether the value is a pandas
+    object; an ingest has none. One such conversion is made here while pandas looks
+    absent; pyarrow remembers the answer for its checks, and anything that really asks
+    for pandas afterwards (``to_pandas``, ``import pandas``) still gets it.
+    """
+    import sys
+
+    import pyarrow as pa
+
+    if "pandas" in sys.modules:
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.scalar(0)
+    finally:
+        sys.meta_path.remove(finder)
+
+
 @click.command("ingest")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--table", "table", metavar="DB.TABLE", help="Target table (or from --layout).")
@@ -70,6 +102,7 @@ def ingest_command(sources, table, timestamp_column, timestamp_format, partition
     from lakekit.lake import open_lake
 
     _lean_allocator()
+    _skip_pandas_probe()
     try:
         with open_lake(warehouse=warehouse, catalog=catalog) as lake:
             result = lake.ingest(

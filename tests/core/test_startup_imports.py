@@ -56,3 +56,19 @@ def test_ingest_loads_neither_the_query_stack_nor_pandas(tmp_path):
     assert _loaded(modules, NOT_FOR_INGEST) == []
     files = sorted((tmp_path / "lake" / "demo" / "events").rglob("*.parquet"))
     assert sum(pq.read_metadata(f).num_rows for f in files) == 300
+
+
+def test_skipping_the_pandas_probe_leaves_pandas_usable():
+    script = (
+        "import sys\n"
+        "from lakekit.cli.ingest import _skip_pandas_probe\n"
+        "import pyarrow as pa\n"
+        "_skip_pandas_probe()\n"
+        "pa.array([1.5, None]).to_numpy(zero_copy_only=False)\n"
+        "assert 'pandas' not in sys.modules\n"
+        "df = pa.table({'a': [1, 2]}).to_pandas()\n"
+        "import pandas as pd\n"
+        "assert isinstance(df, pd.DataFrame) and df['a'].tolist() == [1, 2]\n"
+        "assert pa.array(pd.Series([3, 4])).to_pylist() == [3, 4]\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
