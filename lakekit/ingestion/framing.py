@@ -92,7 +92,7 @@ class CsvGrammar:
                 # An unclosed quote: the record is its first line alone.
                 end = _line_end(data, pos)
                 damaged.append((line, _strip_break(data[pos:end])))
-                line += 1
+                line += line_breaks(data[pos:end])
                 pos = end
                 continue
             raw = data[pos:m.end()]
@@ -139,8 +139,9 @@ def _line_end(data: bytes, pos: int) -> int:
 
 
 def line_breaks(raw: bytes) -> int:
-    """Line breaks as an editor counts them: \\r\\n, \\n and a lone \\r each one."""
-    return raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    """Line breaks as ``grep -n`` and ``sed -n`` count them: each ``\\n``. (A lone
+    ``\\r`` ends a CSV record, as pyarrow reads it, but starts no new line number.)"""
+    return raw.count(b"\n")
 
 
 def refrain_damaged(grammar: CsvGrammar, records: list[tuple[int, bytes]], expected_fields: int

@@ -106,7 +106,16 @@ class JsonParser:
             self.schema = pa.schema(list(self.schema or []) + [pa.field(n, t) for n, t in extra])
 
     def __call__(self, data: bytes) -> pa.Table:
-        table = self._read(data, self.schema)
+        try:
+            table = self._read(data, self.schema)
+        except _RowError as err:
+            # A bigint column holding 1.0 (an integral number written as a double):
+            # read those columns unpinned, and let the value rules take 1.0 as 1.
+            ints = [f.name for f in self.schema or [] if pa.types.is_int64(f.type)]
+            if "Failed to convert JSON to int64" not in err.message or not ints:
+                raise
+            loose = pa.schema([f for f in self.schema if f.name not in ints])
+            table = self._read(data, loose if len(loose) else None)
         # pyarrow guesses timestamps from text, losing what tells a date from a
         # timestamp; new top-level columns it typed so are read again as text, which
         # the value rules type (once per new column, not per block).

@@ -394,3 +394,44 @@ def test_progress_counts_bytes_as_they_are_read(tmp_path):
     counter.read(300)
     counter.read(2000)
     assert counter.bytes_read == 1000
+
+
+def test_an_integral_double_in_a_later_block_is_that_integer(tmp_path, warehouse):
+    lines = [f'{{"id": {i}, "ts": "2024-03-01T00:00:00Z"}}' for i in range(2000)]
+    lines[1500] = '{"id": 1500.0, "ts": "2024-03-01T00:00:00Z"}'
+    lines[1600] = '{"id": 1600.5, "ts": "2024-03-01T00:00:00Z"}'
+    src = tmp_path / "ids.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    r = lakekit.ingest(str(src), "r.t", timestamp_column="ts", warehouse=warehouse, block_size=16 << 10)
+    assert column_types(warehouse)["id"] == "bigint"
+    assert [x["line"] for x in rejects_of(r)] == [1601]
+    assert sorted(table_of(warehouse).column("id").to_pylist()) == [i for i in range(2000) if i != 1600]
+
+
+def _one_line_array(path, records: int) -> str:
+    with open(path, "w") as f:
+        f.write("[" + ",".join(json.dumps({"id": i, "ts": "2024-03-01T00:00:00Z", "name": f"user {i}", "v": i * 0.5})
+                               for i in range(records)) + "]")
+    return str(path)
+
+
+def _peak_rss_mb(*args) -> float:
+    import subprocess
+
+    from tests.ingest.conftest import LAKEKIT
+
+    proc = subprocess.Popen([LAKEKIT, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read()
+    return usage.ru_maxrss / 1024
+
+
+def test_a_single_line_json_array_is_read_in_bounded_memory(tmp_path):
+    small = _one_line_array(tmp_path / "small.json", 50_000)
+    large = _one_line_array(tmp_path / "large.json", 500_000)  # about 40 MB on one line
+    rss_small = _peak_rss_mb("ingest", small, "--table", "m.s", "--warehouse", str(tmp_path / "w1"))
+    rss_large = _peak_rss_mb("ingest", large, "--table", "m.l", "--warehouse", str(tmp_path / "w2"))
+    assert os.path.getsize(large) > 38 << 20
+    # Memory follows the block size, not the line: 10x the input, about the same peak.
+    assert rss_large < rss_small * 1.3 + 40, (rss_small, rss_large)
+    assert sql(str(tmp_path / "w2"), "SELECT count(*), sum(id) FROM t", "m", "l") == [(500_000, sum(range(500_000)))]
