@@ -10,6 +10,12 @@ same with 1% bad records, and turns each into zstd Parquet partitioned
 3. ``pandas.read_json(lines=True)`` + ``awswrangler.s3.to_parquet(dataset=True)``
    into a real moto S3 server on 127.0.0.1.
 
+4. "real shapes" (``--real-shapes N``): a CSV with quoted multi-line fields, codes
+   with leading zeros, year-first ``/`` dates and 1% bad rows, and a JSON array on one
+   line (pandas' ``to_json(orient="records")`` shape), N records each, through
+   ``lakekit ingest`` and DuckDB's ``read_csv``/``read_json`` (``COPY ... PARTITION_BY``),
+   beside lakekit on N clean JSON Lines records.
+
 Each run is its own process, timed and measured by ``_measure.measure`` (wall
 seconds, CPU seconds, peak RSS). Every output is read back and its rows counted,
 so a fast but wrong run cannot win. lakekit also runs at two more sizes to show
@@ -194,6 +200,116 @@ def prepare_data(workdir: Path, clean_sizes: list[int], bad_size: int) -> tuple[
         info = {"good": bad_size - bad, "bad": bad}
         _log(f"generated {bad_size:,} records with {bad:,} bad in {time.perf_counter() - started:.0f}s")
     return clean, Dataset(bad_path, bad_size, info["good"], info["bad"])
+
+
+# -- real shapes ----------------------------------------------------------------------
+
+REAL_CSV_BAD_FRACTION = 0.01
+
+
+def _write_real_csv(path: Path, rows: int) -> tuple[int, int]:
+    """A spreadsheet-style export: quoted text with commas and line breaks, zip codes
+    with leading zeros, ``YYYY/MM/DD HH:MM:SS`` times; 1% of rows short a field."""
+    import csv
+    import random
+
+    from lakekit.sample import events
+
+    rnd = random.Random(SEED)
+    bad = 0
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["event_id", "ts", "user_id", "country", "zip", "amount", "note"])
+        for rec in events(rows, seed=SEED):
+            ts = rec["ts"][:19].replace("-", "/").replace("T", " ")
+            if rnd.random() < REAL_CSV_BAD_FRACTION:
+                bad += 1
+                f.write(f"{rec['event_id']},{ts},{rec['user_id']}\n")  # two fields short
+                continue
+            note = rnd.choice(["", "ok", "called back, no answer", "first line\nsecond line", 'said "hi"'])
+            out.writerow([rec["event_id"], ts, rec["user_id"], rec["country"], f"{rnd.randrange(0, 99999):05d}",
+                          rec["amount"], note])
+    return rows - bad, bad
+
+
+def _write_json_array(path: Path, rows: int) -> None:
+    """pandas ``to_json(orient="records")``: one JSON array on a single line."""
+    from lakekit.sample import events
+
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("[")
+        for i, rec in enumerate(events(rows, seed=SEED)):
+            f.write(("," if i else "") + json.dumps(rec, separators=(",", ":")))
+        f.write("]")
+
+
+def prepare_real_shapes(workdir: Path, rows: int) -> tuple[Dataset, Dataset]:
+    data = workdir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    csv_path, json_path = data / f"real-{rows}.csv", data / f"real-{rows}.json"
+    meta = data / f"real-{rows}.meta.json"
+    info = json.loads(meta.read_text()) if meta.exists() else None
+    if not (info and csv_path.exists() and json_path.exists() and info.get("size") == csv_path.stat().st_size):
+        started = time.perf_counter()
+        good, bad = _write_real_csv(csv_path, rows)
+        _write_json_array(json_path, rows)
+        info = {"good": good, "bad": bad, "size": csv_path.stat().st_size}
+        meta.write_text(json.dumps(info))
+        _log(f"generated the real-shape files ({rows:,} records each) in {time.perf_counter() - started:.0f}s")
+    return Dataset(csv_path, rows, info["good"], info["bad"]), Dataset(json_path, rows, rows, 0)
+
+
+def child_duckdb_real(source: str, out: str) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    if source.endswith(".csv"):
+        # Without ignore_errors DuckDB stops at the first short row.
+        reader = f"read_csv('{source}', ignore_errors = true, timestampformat = '%Y/%m/%d %H:%M:%S')"
+    else:
+        reader = f"read_json('{source}', format = 'array')"
+    con.execute(
+        f"""
+        COPY (
+            SELECT *, strftime(ts, '%Y') AS year, strftime(ts, '%m') AS month, strftime(ts, '%d') AS day
+            FROM {reader}
+        ) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day))
+        """
+    )
+
+
+def run_duckdb_real(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    import duckdb
+
+    tool = "DuckDB read_csv" if dataset.path.suffix == ".csv" else "DuckDB read_json"
+    run = Run(tool, label, dataset)
+    out = workdir / "out" / f"duckdb-{dataset.path.stem}{dataset.path.suffix}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [PYTHON, __file__, "--child", "duckdb-real", str(dataset.path), str(out)]
+    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
+    if not run.ok:
+        run.check = f"FAILED ({run.measurement.failure()})"
+        return run
+    run.rows_out, run.partitions = _count_local(out)
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false")
+    zip_type = None
+    if dataset.path.suffix == ".csv":
+        zip_type = con.execute(f"SELECT typeof(zip) FROM read_parquet('{out}/**/*.parquet', hive_partitioning = true) "
+                               "LIMIT 1").fetchone()[0]
+    run.passed = run.rows_out == dataset.good
+    run.check = f"{run.rows_out:,} rows read back" + (f", zip read as {zip_type}" if zip_type else "")
+    if dataset.bad:
+        run.notes.append(f"DuckDB read_csv needs ignore_errors=true for the CSV's {dataset.bad:,} short rows; it drops "
+                         "them with no record of which")
+    if zip_type and zip_type != "VARCHAR":
+        run.verdict = "lossy"
+        run.notes.append(f"DuckDB read_csv auto-detects zip codes as {zip_type}: 02134 becomes 2134")
+    shutil.rmtree(out, ignore_errors=True)
+    return run
 
 
 # -- the children: each tool's run, in its own process --------------------------------
@@ -576,17 +692,24 @@ def _median_run(done: list[Run]) -> Run:
     return chosen
 
 
+def _child(argv: list[str]) -> int:
+    """One tool's run, in its own process, so that it is measured alone."""
+    tool, *rest = argv
+    if tool == "duckdb":
+        child_duckdb(rest[0], rest[1], ignore_errors="--ignore-errors" in rest)
+    elif tool == "duckdb-real":
+        child_duckdb_real(rest[0], rest[1])
+    elif tool == "awswrangler":
+        child_awswrangler(rest[0], rest[1])
+    else:
+        raise SystemExit(f"unknown child {tool!r}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        tool, *rest = argv[1:]
-        if tool == "duckdb":
-            child_duckdb(rest[0], rest[1], ignore_errors="--ignore-errors" in rest)
-        elif tool == "awswrangler":
-            child_awswrangler(rest[0], rest[1])
-        else:
-            raise SystemExit(f"unknown child {tool!r}")
-        return 0
+        return _child(argv[1:])
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=2_000_000, help="records in the main comparison (default 2,000,000)")
@@ -600,6 +723,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs of each measurement, interleaved across tools; the median is reported")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out lakekit's runs at other sizes")
+    parser.add_argument("--real-shapes", type=int, default=0, metavar="N",
+                        help="also run the real-shapes line: a CSV and a JSON array of N records each")
+    parser.add_argument("--only-real-shapes", action="store_true",
+                        help="run only the real-shapes line (with lakekit on N clean JSON Lines records beside it)")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",
                         help="where input files (kept, reused) and outputs (deleted after checking) go")
@@ -621,6 +748,9 @@ def main(argv: list[str] | None = None) -> int:
     LAKEKIT_UNDER_TEST = (LakekitUnderTest.from_commit(args.lakekit_rev, args.workdir) if args.lakekit_rev
                           else LakekitUnderTest.installed())
 
+    if args.only_real_shapes:
+        args.real_shapes = args.real_shapes or n
+        return _main_real_shapes(args)
     clean_sizes = [n] if args.skip_scaling else [small, n, large]
     clean_sets, bad_set = prepare_data(args.workdir, clean_sizes, n)
     clean = clean_sets[n]
@@ -646,10 +776,66 @@ def main(argv: list[str] | None = None) -> int:
         runs.insert(0, Run("lakekit", "clean", clean, check=f"not run: {unavailable}"))
 
     text = report(runs, scaling, args, clean, bad_set)
+    if args.real_shapes:
+        real = _real_shape_runs(args)
+        text += "\n" + real_shapes_report(real, args)
+        runs += real
     sys.stdout.write(text)
     if args.out:
         args.out.write_text(text)
     return 0 if all(r.passed for r in [*runs, *scaling] if r.measurement is not None) else 1
+
+
+def _real_shape_runs(args: argparse.Namespace) -> list[Run]:
+    n = args.real_shapes
+    real_csv, real_json = prepare_real_shapes(args.workdir, n)
+    clean = prepare_data(args.workdir, [n], max(n // 100, 100))[0][n]
+    plans = []
+    unavailable = "skipped (--skip-lakekit)" if args.skip_lakekit else lakekit_available()
+    if not unavailable:
+        plans += [Plan("lakekit, clean JSON Lines", run_lakekit, (clean, "clean JSON Lines", args.workdir, args.timeout)),
+                  Plan("lakekit, CSV", run_lakekit, (real_csv, "CSV, 1% bad", args.workdir, args.timeout)),
+                  Plan("lakekit, JSON array", run_lakekit, (real_json, "JSON array", args.workdir, args.timeout))]
+    plans += [Plan("DuckDB read_csv", run_duckdb_real, (real_csv, "CSV, 1% bad", args.workdir, args.timeout)),
+              Plan("DuckDB read_json", run_duckdb_real, (real_json, "JSON array", args.workdir, args.timeout))]
+    return run_interleaved(plans, args.repeat)
+
+
+def real_shapes_report(runs: list[Run], args: argparse.Namespace) -> str:
+    n = args.real_shapes
+    lines = [f"## Real shapes: {n:,} records a file", ""]
+    sizes = {r.input: r.dataset.size_bytes for r in runs}
+    lines.append("- Inputs: " + "; ".join(f"{label} {size / 2**20:.0f} MiB" for label, size in sizes.items()))
+    lines += ["", "| tool | input | records | seconds | records/s | CPU s | peak RSS MB | load | partitions | output check |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for run in runs:
+        m = run.measurement
+        verdict = (run.verdict or "ok") if run.passed else "**WRONG**" if run.ok else ""
+        lines.append(
+            f"| {run.tool} | {run.input} | {run.dataset.records:,} | {_fmt(m.seconds if m else None, '.1f')} | "
+            f"{_fmt(run.records_per_second, ',.0f')} | {_fmt(m.cpu_seconds if m else None, '.1f')} | "
+            f"{_fmt(run.peak_rss_mb, '.0f')} | {_fmt(run.load_before, '.1f')} | "
+            f"{run.partitions if run.partitions is not None else 'n/a'} | {verdict}{': ' if verdict else ''}{run.check} |")
+    repeated = [r for r in runs if len(r.repeats) > 1]
+    if repeated:
+        lines += ["", "Repeats (wall seconds):", ""] + [
+            f"- {r.tool}, {r.input}: {', '.join(f'{s:.1f}' for s in r.repeats)}" for r in repeated]
+    notes = [note for run in runs for note in run.notes]
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(notes)]
+    return "\n".join(lines) + "\n"
+
+
+def _main_real_shapes(args: argparse.Namespace) -> int:
+    global LAKEKIT_UNDER_TEST
+    LAKEKIT_UNDER_TEST = (LakekitUnderTest.from_commit(args.lakekit_rev, args.workdir) if args.lakekit_rev
+                          else LakekitUnderTest.installed())
+    runs = _real_shape_runs(args)
+    text = "\n".join(machine()) + "\n\n" + real_shapes_report(runs, args)
+    sys.stdout.write(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0 if all(r.passed for r in runs if r.measurement is not None) else 1
 
 
 if __name__ == "__main__":

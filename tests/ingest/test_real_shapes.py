@@ -379,7 +379,7 @@ def test_a_dangling_symlink_is_a_clear_error(tmp_path, warehouse):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_missing_partition_by_is_not_an_error(tmp_path, warehouse):
+def test_a_different_partition_by_is_refused_naming_the_tables(tmp_path, warehouse):
     src = corpus.jsonl(tmp_path / "a.jsonl", [{"id": 1, "ts": "2024-03-01T00:00:00Z"}])
     lakekit.ingest(src, "r.t", timestamp_column="ts", partition_by="year,month", warehouse=warehouse)
     with pytest.raises(LakekitError, match="partitioned by year,month, not year"):
