@@ -122,10 +122,44 @@ def _checked(settings: Settings) -> Settings:
         raise UsageError(f"unknown catalog {settings.catalog!r}; use one of {', '.join(CATALOG_KINDS)}")
     if settings.engine not in ENGINE_KINDS:
         raise UsageError(f"unknown engine {settings.engine!r}; use one of {', '.join(ENGINE_KINDS)}")
-    try:
-        price = float(settings.price_per_tb)
-    except (TypeError, ValueError) as ex:
-        raise UsageError(f"price_per_tb must be a number, not {settings.price_per_tb!r}") from ex
-    if price < 0:
-        raise UsageError("price_per_tb must not be negative")
+    check_price_per_tb(settings.price_per_tb, "price_per_tb")
     return settings
+
+
+def check_price_per_tb(value: object, what: str = "--price-per-tb") -> float:
+    """The price as a float, or a UsageError: NaN, infinity and negatives are refused,
+    since with them no estimate can ever be over a budget (NaN compares false).
+
+    >>> check_price_per_tb("5"), check_price_per_tb(0)
+    (5.0, 0.0)
+    >>> check_price_per_tb(float("nan"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lakekit.errors.UsageError: --price-per-tb nan is not a price: give dollars per TB (2^40 bytes), a finite ...
+    """
+    import math
+
+    try:
+        price = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as ex:
+        raise UsageError(f"{what} must be a number, not {value!r}") from ex
+    if not math.isfinite(price) or price < 0:
+        raise UsageError(
+            f"{what} {value} is not a price: give dollars per TB (2^40 bytes), a finite number >= 0 (default 5.0)"
+        )
+    return price
+
+
+def check_max_cost(value: float | None, what: str = "--max-cost") -> float | None:
+    """A budget in dollars (``None``: no budget); NaN and negatives are refused.
+
+    >>> check_max_cost(None), check_max_cost(0.5), check_max_cost(float("inf"))
+    (None, 0.5, inf)
+    """
+    import math
+
+    if value is None:
+        return None
+    if math.isnan(value) or value < 0:
+        raise UsageError(f"{what} {value} is not a budget: give dollars, a number >= 0")
+    return float(value)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lakekit.config import Settings, resolve_settings
+from lakekit.config import Settings, check_max_cost, resolve_settings
 from lakekit.errors import UsageError
 
 # Each method imports what it needs when it runs: an ingest never loads the SQL
@@ -205,8 +205,7 @@ class Lake:
         from lakekit.plan import check_budget, plan_query
 
         price = self._price(price_per_tb)
-        if max_cost is not None and max_cost < 0:
-            raise UsageError("--max-cost must not be negative")
+        check_max_cost(max_cost)
         # An ingest that committed but was killed before its files were all moved into
         # place is finished first, so the query reads every file the catalog lists.
         recover(self.storage, self.catalog)

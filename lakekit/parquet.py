@@ -172,6 +172,20 @@ class Footer:
         """(column, Athena type) of each top-level column, in file order, names lowercased."""
         return [(fld.name.lower(), athena_type(fld.type)) for fld in self.metadata.schema.to_arrow_schema()]
 
+    def nanosecond_columns(self) -> tuple[str, ...]:
+        """Leaf columns stored as INT64 nanosecond timestamps.
+
+        Athena, Hive and Spark read INT64 timestamps in milli- or microseconds (and
+        legacy INT96) but not nanoseconds; pyarrow writes nanoseconds when asked to.
+        """
+        found = []
+        schema = self.metadata.schema
+        for i in range(self.metadata.num_columns):
+            logical = schema.column(i).logical_type
+            if logical.type == "TIMESTAMP" and '"timeUnit": "nanoseconds"' in logical.to_json():
+                found.append(schema.column(i).path)
+        return tuple(found)
+
     def codec(self) -> str:
         """The compression codec of the first column chunk (``none`` when uncompressed)."""
         meta = self.metadata

@@ -135,13 +135,16 @@ class FileFooter:
     stats: DataFile
     schema: list[tuple[str, str]]  # (column, Athena type) in file order
     compression: str
+    #: leaf columns stored as INT64 nanosecond timestamps, which Athena cannot read
+    nanosecond_columns: tuple[str, ...] = ()
 
 
 def read_footer(storage: Storage, found: FoundFile) -> FileFooter:
     """One file's footer (:func:`lakekit.parquet.read_footer`): statistics, schema
     (Athena types) and compression codec."""
     footer = read_parquet_footer(storage, found.uri)
-    return FileFooter(footer.data_file(found.partition_values), footer.athena_columns(), footer.codec())
+    return FileFooter(footer.data_file(found.partition_values), footer.athena_columns(), footer.codec(),
+                      footer.nanosecond_columns())
 
 
 def read_footers(storage: Storage, files: Sequence[FoundFile]) -> tuple[list[FileFooter], list[dict[str, str]]]:
@@ -212,6 +215,8 @@ class CrawlResult:
     #: files left out, each {"uri", "reason"}
     skipped: list[dict[str, str]]
     seconds: float
+    #: columns stored as nanosecond timestamps, each {"column", "files", "example"}
+    nanosecond_timestamps: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         keys = self.partition_keys
@@ -229,7 +234,19 @@ class CrawlResult:
             "missing_columns": self.missing_columns,
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
+            "nanosecond_timestamps": self.nanosecond_timestamps,
         }
+
+
+def nanosecond_report(footers: Sequence[FileFooter]) -> list[dict[str, Any]]:
+    """Each nanosecond-timestamp column with how many files store it so and one of them."""
+    files: Counter = Counter()
+    example: dict[str, str] = {}
+    for footer in footers:
+        for column in footer.nanosecond_columns:
+            files[column] += 1
+            example.setdefault(column, footer.stats.uri)
+    return [{"column": c, "files": files[c], "example": example[c]} for c in sorted(files)]
 
 
 def partition_name(keys: Sequence[str], values: Sequence[str]) -> str:
@@ -313,6 +330,7 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
         missing_columns=missing,
         skipped=skipped,
         seconds=time.monotonic() - started,
+        nanosecond_timestamps=nanosecond_report(footers),
     )
 
 

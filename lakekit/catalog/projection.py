@@ -96,3 +96,31 @@ def projection_parameters(
 def is_projected(table: Table) -> bool:
     """True when Athena projects the table's partitions (``projection.enabled``)."""
     return table.parameters.get("projection.enabled", "").lower() == "true"
+
+
+def outside_projection(table: Table, values: Sequence[str]) -> str | None:
+    """Why Athena's projection of ``table`` never yields the partition ``values``, or
+    ``None`` when it does (or the table's projection is not one lakekit can read).
+
+    >>> t = Table("a", "t", "s3://b/a/t", [], [], {"projection.enabled": "true",
+    ...     "projection.year.type": "integer", "projection.year.range": "2023,2024",
+    ...     "projection.year.digits": "4"})
+    >>> from lakekit.catalog.base import Column
+    >>> t.partition_keys = [Column("year", "string")]
+    >>> outside_projection(t, ("2024",)) is None, outside_projection(t, ("2031",))
+    (True, 'year=2031 is outside the projected range 2023,2024')
+    """
+    for key, value in zip((k.name for k in table.partition_keys), values):
+        kind = table.parameters.get(f"projection.{key}.type", "").lower()
+        if kind != "integer":
+            continue  # enum, date and injected projections: not judged here
+        try:
+            lo, hi = (int(v) for v in table.parameters.get(f"projection.{key}.range", "").split(","))
+        except ValueError:
+            continue
+        digits = table.parameters.get(f"projection.{key}.digits")
+        if not value.isdigit() or not lo <= int(value) <= hi:
+            return f"{key}={value} is outside the projected range {lo},{hi}"
+        if digits and digits.isdigit() and value != str(int(value)).zfill(int(digits)):
+            return f"{key}={value} is not written with {digits} digits as the projection writes it"
+    return None

@@ -12,11 +12,12 @@ lists and changes nothing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lakekit.catalog.base import Catalog, Partition, require_table
 from lakekit.catalog.crawl import partition_name, read_footers, scan_location
+from lakekit.catalog.projection import is_projected, outside_projection
 from lakekit.names import parse_table_name
 from lakekit.storage import Storage
 
@@ -34,6 +35,10 @@ class SyncResult:
     #: files not part of the layout or not readable, each {"uri", "reason"}
     skipped: list[dict[str, str]]
     seconds: float
+    #: True when Athena projects the table's partitions (nothing to register)
+    projection: bool = False
+    #: partitions in storage that the projection never yields (Athena reads none of them)
+    outside_projection: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -52,6 +57,8 @@ class SyncResult:
             "files_removed": self.files_removed,
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
+            "projection": self.projection,
+            "outside_projection": self.outside_projection,
         }
 
 
@@ -74,11 +81,20 @@ def sync_table(*, catalog: Catalog, storage: Storage, table: str, dry_run: bool 
     keys = [c.name for c in tbl.partition_keys]
     scan = scan_location(storage, tbl.location, keys)
     in_storage = scan.partitions()
-    in_catalog = {p.values: p.location for p in cat.list_partitions(database, name)} if keys else {}
-    added = sorted(set(in_storage) - set(in_catalog))
-    removed = sorted(set(in_catalog) - set(in_storage))
-    updated = sorted(v for v in set(in_storage) & set(in_catalog)
-                     if in_catalog[v].rstrip("/") != in_storage[v].rstrip("/"))
+    projected = bool(keys) and is_projected(tbl)
+    if projected:
+        # Athena computes the partitions from the projection settings: there is
+        # nothing to register or remove, only folders the projection cannot reach.
+        added, removed, updated = [], [], []
+        beyond = [{"partition": partition_name(keys, v), "reason": why}
+                  for v in sorted(in_storage) if (why := outside_projection(tbl, v))]
+    else:
+        in_catalog = {p.values: p.location for p in cat.list_partitions(database, name)} if keys else {}
+        added = sorted(set(in_storage) - set(in_catalog))
+        removed = sorted(set(in_catalog) - set(in_storage))
+        updated = sorted(v for v in set(in_storage) & set(in_catalog)
+                         if in_catalog[v].rstrip("/") != in_storage[v].rstrip("/"))
+        beyond = []
 
     recorded = {f.uri: f for f in cat.list_files(database, name)}
     present = {f.uri: f for f in scan.files}
@@ -113,4 +129,6 @@ def sync_table(*, catalog: Catalog, storage: Storage, table: str, dry_run: bool 
         files_removed=gone_files,
         skipped=skipped,
         seconds=time.monotonic() - started,
+        projection=projected,
+        outside_projection=beyond,
     )

@@ -57,6 +57,12 @@ def crawl_command(location: str, table: str, warehouse: str | None, catalog: str
         console.print(f"warning: column {column} is missing from {count} file(s); those read it as NULL")
     for skip in result.skipped:
         console.print(f"warning: skipped {skip['uri']}: {skip['reason']}")
+    for nanos in result.nanosecond_timestamps:
+        console.print(
+            f"warning: column {nanos['column']} is stored as nanosecond timestamps in {nanos['files']} file(s) "
+            f"(e.g. {nanos['example']}); Athena cannot read them: rewrite them with microsecond timestamps "
+            "(pyarrow: coerce_timestamps='us')"
+        )
     if as_json:
         emit_json(result.to_dict())
         return
@@ -93,11 +99,15 @@ def sync_command(table: str, dry_run: bool, warehouse: str | None, catalog: str 
     console = stderr_console()
     for skip in result.skipped:
         console.print(f"warning: ignored {skip['uri']}: {skip['reason']}")
+    for beyond in result.outside_projection:
+        console.print(f"warning: Athena never reads {beyond['partition']}: {beyond['reason']}")
     if as_json:
         emit_json(result.to_dict())
         return
     d = result.to_dict()
     verb = "would" if dry_run else "did"
+    if result.projection:
+        console.print(f"{result.table}: partition projection is on; Athena computes its partitions, none to register")
     if not result.changed:
         console.print(f"{result.table}: catalog and storage agree; nothing to do")
         return

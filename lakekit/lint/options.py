@@ -62,6 +62,10 @@ class LintOptions:
     row_group_file_size: int = 32 << 20
     #: Q005: this many LIKEs OR-ed on one column make one regexp_like
     many_like: int = 3
+    #: Q011: dollars a statement's estimate may cost (None: no budget)
+    max_cost: float | None = None
+    #: Q012: path -> bytes scanned recorded by --write-baseline (None: no baseline)
+    baseline: Mapping[str, int] | None = None
 
 
 def _codes(value: Any, what: str) -> tuple[str, ...]:
@@ -81,7 +85,7 @@ def lint_options(
 ) -> LintOptions:
     """Options from the ``[lint]`` table, then flags (a flag replaces the file's value)."""
     config = dict(config or {})
-    known = {f.name for f in fields(LintOptions)} - {"partition_keys_configured"}
+    known = {f.name for f in fields(LintOptions)} - {"partition_keys_configured", "baseline"}
     unknown = sorted(set(config) - known)
     if unknown:
         raise UsageError(f"[lint] has unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -93,6 +97,12 @@ def lint_options(
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UsageError(f"[lint] {key} must be a positive whole number, not {value!r}")
             values[key] = value
+        elif key == "max_cost":
+            from lakekit.config import check_max_cost
+
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UsageError(f"[lint] max_cost must be dollars, a number, not {value!r}")
+            values[key] = check_max_cost(float(value), "[lint] max_cost")
         elif key == "partition_keys":
             keys = _codes(value, key)
             values[key] = tuple(k.lower() for k in keys)

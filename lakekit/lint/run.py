@@ -178,6 +178,24 @@ def _catalog_table_facts(cat: Catalog, table: Table, boto3_session: boto3.Sessio
     return facts
 
 
+def _lint_layout_file(path: str, instances: list[LayoutRule], options: LintOptions, notes: list[str]) -> list[Violation]:
+    """The findings on one layout file; one that does not load is an L000 finding."""
+    from lakekit.lint.rules.layout import InvalidLayout
+
+    try:
+        facts = tg.read_layout_file(path)
+    except UsageError as ex:
+        invalid = [rule for rule in instances if isinstance(rule, InvalidLayout)]
+        if invalid:
+            return [invalid[0].unreadable(path, str(ex))]
+        notes.append(f"{path}: not checked, the layout file does not load ({ex})")
+        return []
+    found: list[Violation] = []
+    for rule in instances:
+        found.extend(rule.check_layout(facts, options))
+    return found
+
+
 def run_lint_layout(
     targets: Sequence[str] | str,
     *,
@@ -216,14 +234,18 @@ def run_lint_layout(
     for target in targets:
         kind = _target_kind(target)
         if kind == "layout":
-            facts = tg.read_layout_file(target)
-            for rule in instances:
-                violations.extend(rule.check_layout(facts, options))
+            violations.extend(_lint_layout_file(target, instances, options, notes))
             continue
         if kind == "storage":
             storage = Storage(target, boto3_session)
-            tables = tg.scan_storage(storage, target, target)
-            if not tables:
+            layouts: list[str] = []
+            if not is_s3(target):
+                # a local folder of layout files (layouts/): each is a layout, not data
+                layouts = tg.layout_files_under(target, LAYOUT_SUFFIXES)
+                for path in layouts:
+                    violations.extend(_lint_layout_file(path, instances, options, notes))
+            tables = tg.scan_storage(storage, target, target, exclude_suffixes=LAYOUT_SUFFIXES)
+            if not tables and not layouts:
                 notes.append(f"{target}: no data files found")
         else:
             if cat is None:

@@ -88,6 +88,8 @@ class ParquetFooter:
     codecs: frozenset[str]
     #: (column path, physical type, logical type) of every leaf column, in order
     schema: tuple[tuple[str, str, str], ...]
+    #: (column name, Athena type) of every top-level column, in order
+    columns: tuple[tuple[str, str], ...]
     #: leaf columns with values but without min/max statistics
     columns_without_stats: tuple[str, ...]
 
@@ -138,6 +140,37 @@ class LayoutFileFacts:
 
 
 # -- gathering -------------------------------------------------------------------------
+def layout_files_under(folder: str, suffixes: tuple[str, ...]) -> list[str]:
+    """Layout files in a local folder (recursively), skipping hidden and ``_`` names."""
+    found = []
+    for directory, subdirs, files in os.walk(folder):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(("_", ".")))
+        found += [os.path.join(directory, f) for f in files
+                  if f.lower().endswith(suffixes) and not f.startswith(("_", "."))]
+    return sorted(found)
+
+
+def layout_error_position(path: str, message: str) -> tuple[int, int]:
+    """Where in a layout file the problem a loading error names sits (1, 1 when unknown)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            node = yaml.compose(f)
+    except yaml.MarkedYAMLError as ex:
+        mark = ex.problem_mark or ex.context_mark
+        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return 1, 1
+    named = message.split("; known:")[0]  # the list of known settings names them all
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            spellings = {str(key.value), str(key.value).replace("_", "-")}  # partition_by, --partition-by
+            if any(re.search(rf"\b{re.escape(word)}\b", named) for word in spellings):
+                return key.start_mark.line + 1, key.start_mark.column + 1
+    return 1, 1
+
+
 def read_layout_file(path: str) -> LayoutFileFacts:
     import yaml
 
@@ -170,7 +203,20 @@ def read_footer(storage: Storage, uri: str) -> ParquetFooter:
             lacks_range = has_values and (stats is None or not stats.has_min_max) and chunk.num_values > 0
             if lacks_range and chunk.path_in_schema not in without_stats:
                 without_stats.append(chunk.path_in_schema)
-    return ParquetFooter(meta.num_row_groups, meta.num_rows, frozenset(codecs), schema, tuple(without_stats))
+    columns = tuple((field.name.lower(), _athena_type_name(field.type)) for field in meta.schema.to_arrow_schema())
+    return ParquetFooter(
+        meta.num_row_groups, meta.num_rows, frozenset(codecs), schema, columns, tuple(without_stats)
+    )
+
+
+def _athena_type_name(arrow_type: pa.DataType) -> str:
+    """The type as Athena shows it (``bigint``, ``timestamp``), or Arrow's name when it has none."""
+    from lakekit.types import athena_type
+
+    try:
+        return athena_type(arrow_type)
+    except UsageError:
+        return str(arrow_type)
 
 
 def _display(root_display: str, parts: tuple[str, ...], sep: str) -> str:
@@ -178,13 +224,15 @@ def _display(root_display: str, parts: tuple[str, ...], sep: str) -> str:
 
 
 def scan_storage(
-    storage: Storage, root: str, display: str, *, single_table: bool = False, workers: int = 16
+    storage: Storage, root: str, display: str, *, single_table: bool = False, workers: int = 16,
+    exclude_suffixes: tuple[str, ...] = (),
 ) -> list[TableFacts]:
     """List ``root`` and read Parquet footers, grouped into tables by folder.
 
     ``single_table`` keeps everything under ``root`` as one table (a catalog table's
     location); otherwise each folder before the first partition folder is a table.
-    Files and folders named ``_*`` or ``.*`` are skipped, as Athena skips them.
+    Files and folders named ``_*`` or ``.*`` are skipped, as Athena skips them, and so
+    are files ending in one of ``exclude_suffixes`` (layout files in a local folder).
     """
     sep = "/" if is_s3(root) else os.sep
     base = root.rstrip("/") if is_s3(root) else os.path.abspath(root)
@@ -196,6 +244,8 @@ def scan_storage(
         rel = entry.uri[len(base):].lstrip("/\\")
         parts = re.split(r"[/\\]", rel)
         if has_hidden_part(parts):
+            continue
+        if exclude_suffixes and parts[-1].lower().endswith(exclude_suffixes):
             continue
         folders = parts[:-1]
         if single_table:

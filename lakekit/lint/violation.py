@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -27,13 +27,19 @@ class Violation:
     column: int
     message: str
     fix: str | None = None
+    #: what fixing it saves a run, ``{"bytes", "usd"}``, when the catalog lets lakekit price it
+    savings: dict | None = field(default=None, compare=False, hash=False)
+    #: the text edits of a safe fix (``lakekit lint query --fix``), relative to the file
+    edits: tuple = field(default=(), compare=False, hash=False, repr=False)
 
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.column, self.code, self.message)
+        """By file; within a file the dearest findings first, then by place."""
+        saved = -(self.savings or {}).get("usd", 0.0)
+        return (self.path, saved, self.line, self.column, self.code, self.message)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape SPEC gives: code, name, path, line, column, message, fix."""
@@ -45,4 +51,5 @@ class Violation:
             "column": self.column,
             "message": self.message,
             "fix": self.fix,
+            **({"savings": dict(self.savings)} if self.savings is not None else {}),
         }

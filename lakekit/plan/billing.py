@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lakekit.errors import BudgetExceeded, UsageError
+from lakekit.config import check_max_cost, check_price_per_tb
+from lakekit.errors import BudgetExceeded
 from lakekit.units import format_bytes
 
 #: Athena rounds scanned bytes up to whole megabytes ...
@@ -115,7 +116,7 @@ def check_budget(est: Estimate, max_cost: float | None) -> None:
     ...
     lakekit.errors.BudgetExceeded: estimated cost $5.000000 (1.00 TiB billed) is over --max-cost $1.000000; the query was not run
     """
-    if max_cost is None or est.cost_usd <= max_cost:
+    if check_max_cost(max_cost) is None or est.cost_usd <= max_cost:
         return
     raise BudgetExceeded(
         f"estimated cost ${est.cost_usd:.6f} ({format_bytes(est.bytes_billed)} billed) is over "
@@ -124,6 +125,6 @@ def check_budget(est: Estimate, max_cost: float | None) -> None:
 
 
 def check_price(price: float) -> None:
-    """Refuse a negative price per TB."""
-    if price < 0:
-        raise UsageError("--price-per-tb must not be negative")
+    """Refuse a price per TB that is negative, infinite or NaN (with NaN no estimate is
+    ever over a budget)."""
+    check_price_per_tb(price)

@@ -53,15 +53,27 @@ def columns_of(condition: exp.Expression) -> set[str]:
     return {c.name for c in direct_columns(condition)}
 
 
-def is_evaluable(condition: exp.Expression) -> bool:
+def non_deterministic_call(condition: exp.Expression) -> exp.Expression | None:
+    """The first call in ``condition`` whose value is not fixed before the query runs.
+
+    Trino treats ``now()``, ``current_date`` and ``current_timestamp`` as constants of
+    the query, so they are not among them.
+    """
     for node in condition.walk():
-        if isinstance(node, (exp.Subquery, exp.Select, exp.Exists)):
-            return False
         if isinstance(node, _NON_DETERMINISTIC_CLASSES):
-            return False
+            return node
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in _NON_DETERMINISTIC_NAMES:
-            return False
-    return True
+            return node
+    return None
+
+
+def has_subquery(condition: exp.Expression) -> bool:
+    return any(isinstance(n, (exp.Subquery, exp.Select, exp.Exists)) for n in condition.walk())
+
+
+def is_evaluable(condition: exp.Expression) -> bool:
+    """True when ``condition`` holds no subquery and no non-deterministic call."""
+    return not has_subquery(condition) and non_deterministic_call(condition) is None
 
 
 def bounding_conjuncts(

@@ -202,3 +202,58 @@ def test_cli_crawl_and_sync(tmp_path):
     assert res.exit_code == 2 and "only local folders and s3://" in res.stderr
     help_text = subprocess.run([LAKEKIT, "catalog", "crawl", "--help"], capture_output=True, text=True).stdout
     assert "Example:" in help_text and "--table" in help_text
+
+
+def test_sync_of_a_projected_table_proposes_no_partitions(lake, tmp_path):
+    """Athena projects the partitions of a projection table: sync registers none, even
+    for a folder added outside lakekit, and names one the projection never reaches."""
+    import lakekit
+
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(
+        json.dumps({"ts": f"2024-03-0{d}T10:00:00Z", "n": d}) + "\n" for d in (1, 2, 3)
+    ))
+    lakekit.ingest([str(source)], "web.events", timestamp_column="ts", projection=True,
+                   warehouse=lake.warehouse, catalog=lake.catalog)
+    location = lake.warehouse.rstrip("/") + "/web/events"
+    storage = lake.storage()
+    for rel in ("year=2024/month=03/day=04/other.parquet", "year=2031/month=01/day=01/far.parquet"):
+        with storage.open_output(f"{location}/{rel}") as f:
+            pq.write_table(pa.table({"ts": pa.array([0], pa.timestamp("us", "UTC")), "n": [9]}), f)
+
+    dry = sync("web.events", dry_run=True, warehouse=lake.warehouse, catalog=lake.catalog)
+    assert dry.projection is True
+    assert (dry.partitions_added, dry.partitions_removed, dry.partitions_updated) == ([], [], [])
+    assert dry.outside_projection == [
+        {"partition": "year=2031/month=01/day=01", "reason": "year=2031 is outside the projected range 2024,2024"}
+    ]
+    res = CliRunner().invoke(main, ["catalog", "sync", "web.events", "--dry-run", "--json",
+                                    "--warehouse", lake.warehouse, "--catalog", lake.catalog])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["partitions_added"] == [] and out["projection"] is True
+    assert "Athena never reads year=2031/month=01/day=01" in res.stderr
+
+
+def test_crawl_warns_of_nanosecond_timestamps(lake):
+    """pyarrow keeps nanoseconds when asked; Athena cannot read such files."""
+    micro = pa.table({"ts": pa.array([1_000], pa.timestamp("us", "UTC")), "n": [1]})
+    nano = pa.table({"ts": pa.array([1_000_000], pa.timestamp("ns", "UTC")), "n": [2]})
+    for rel, table in (("dt=1/a.parquet", micro), ("dt=2/b.parquet", nano), ("dt=3/c.parquet", nano)):
+        fs, base = lake.filesystem()
+        path = f"{base}/nanos/{rel}"
+        if lake.kind == "local":
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        with fs.open_output_stream(path) as f:
+            pq.write_table(table, f, coerce_timestamps=None)
+    fs, base = lake.filesystem()
+    with fs.open_input_file(f"{base}/nanos/dt=2/b.parquet") as f:  # the file really holds nanoseconds
+        assert '"timeUnit": "nanoseconds"' in pq.read_metadata(f).schema.column(0).logical_type.to_json()
+    result = crawl(f"{lake.raw}/nanos", "web.nanos", warehouse=lake.warehouse, catalog=lake.catalog)
+    (report,) = result.nanosecond_timestamps
+    assert (report["column"], report["files"]) == ("ts", 2)
+    assert report["example"].endswith("dt=2/b.parquet")
+    res = CliRunner().invoke(main, ["catalog", "crawl", f"{lake.raw}/nanos", "--table", "web.nanos2",
+                                    "--warehouse", lake.warehouse, "--catalog", lake.catalog])
+    assert res.exit_code == 0, res.output
+    assert "warning: column ts is stored as nanosecond timestamps in 2 file(s)" in res.stderr

@@ -70,7 +70,7 @@ def with_lint_config(settings: Settings, config: dict | None) -> Settings:
 
 # -- layout data -----------------------------------------------------------------------
 def events_table(rows: int, seed: int = 0, drift: str | None = None) -> pa.Table:
-    """A small table of events; ``drift`` changes its schema ("type" or "column")."""
+    """A small table of events; ``drift`` changes its schema ("type", "column", "other-column", "missing")."""
     import random
 
     rnd = random.Random(seed)
@@ -81,7 +81,12 @@ def events_table(rows: int, seed: int = 0, drift: str | None = None) -> pa.Table
     }
     if drift == "type":
         data["amount"] = [str(v) for v in data["amount"]]
-    elif drift == "column":
+    elif drift == "column":  # a column added later: additive schema evolution
+        data["coupon"] = ["x"] * rows
+    elif drift == "other-column":  # a column of its own, and none of the later one's
+        data["discount"] = [0.5] * rows
+    elif drift == "missing":  # has the later column but lacks an earlier one
+        del data["amount"]
         data["coupon"] = ["x"] * rows
     return pa.table(data)
 

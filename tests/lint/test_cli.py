@@ -141,3 +141,30 @@ def test_installed_command_end_to_end(tmp_path):
     )
     assert bad.returncode == 1
     assert bad.stdout.splitlines()[-1] == "Found 2 problems (L003: 1, L005: 1)."
+
+
+def test_a_folder_of_layout_files_lints_each_as_a_layout_and_a_bad_one_is_a_finding(tmp_path, warehouse):
+    import shutil
+
+    folder = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts", folder)
+    broken = folder / "bad" / "zz_broken.yaml"
+    broken.write_text("table: analytics.events\npartition_by: [year, hour]\n")
+    each = []
+    for path in sorted(folder.rglob("*.yaml")):
+        if path != broken:
+            one = run(["lint", "layout", str(path), "--format", "json", "--warehouse", warehouse])
+            each += json.loads(one.stdout)
+    result = run(["lint", "layout", str(folder), "--format", "json", "--warehouse", warehouse])
+    assert result.exit_code == 1
+    found = json.loads(result.stdout)
+    # the folder's findings are exactly the files' own, plus the one for the file that does not load
+    by_place = sorted(each, key=lambda f: (f["path"], f["line"], f["column"], f["code"], f["message"]))
+    assert [f for f in found if f["path"] != str(broken)] == by_place
+    (invalid,) = [f for f in found if f["path"] == str(broken)]
+    assert (invalid["code"], invalid["line"], invalid["column"]) == ("L000", 2, 1)
+    assert "no data files found" not in result.stderr
+    # a bad file named on its own is a finding too, not an aborted run (exit 2)
+    alone = run(["lint", "layout", str(broken), str(folder / "events.yaml"), "--warehouse", warehouse])
+    assert alone.exit_code == 1
+    assert f"{broken}:2:1: L000 invalid-layout layout file does not load:" in alone.stdout

@@ -79,8 +79,9 @@ def test_query_rules_use_the_real_catalog(tmp_path, warehouse):
     settings = Settings(warehouse=warehouse)
     result = lint_query(
         ["SELECT evnt_type FROM analytics.events WHERE month = '03'",
-         "SELECT event_type FROM analytics.events WHERE CAST(day AS integer) = 7",
-         "SELECT event_type FROM analytics.events WHERE amount > 1"],
+         "SELECT event_type FROM analytics.events WHERE CAST(day AS integer) = quantity",
+         "SELECT event_type FROM analytics.events WHERE amount > 1",
+         "SELECT event_type FROM analytics.events WHERE CAST(day AS integer) = 7"],
         settings=settings, table_stats=True,
     )
     assert [(v.path, v.code) for v in result.violations] == [
@@ -88,6 +89,15 @@ def test_query_rules_use_the_real_catalog(tmp_path, warehouse):
     ]
     assert result.notes == []
     assert result.violations[0].fix == "did you mean event_type?"
+    # Q003 is silent exactly where the estimate prunes: Athena evaluates the cast per partition
+    pruned = lakekit.estimate("SELECT event_type FROM analytics.events WHERE CAST(day AS integer) = 7",
+                              settings=settings).tables[0]
+    unpruned = lakekit.estimate("SELECT event_type FROM analytics.events WHERE CAST(day AS integer) = quantity",
+                                settings=settings).tables[0]
+    with lakekit.open_lake(settings=settings) as lake:
+        days = [p.values[2] for p in lake.catalog.list_partitions("analytics", "events")]
+    assert pruned.partitions_scanned == sum(int(d) == 7 for d in days) < pruned.partitions_total
+    assert unpruned.partitions_scanned == unpruned.partitions_total == len(days)
 
 
 def test_layout_reads_footers_only(tmp_path, no_catalog):
@@ -201,3 +211,42 @@ def test_statement_the_analysis_cannot_handle_is_noted(no_catalog):
     assert {"Q001", "Q004"} <= codes
     # either the analysis handles it (and Q002 fires) or the skipped statement is noted
     assert "Q002" in codes or any("statement not analysed for Q002/Q010" in note for note in result.notes)
+
+
+def test_additive_schema_evolution_is_not_drift_and_real_drift_names_the_odd_file(tmp_path, warehouse):
+    """Ingests that add columns leave older files without them (read as NULL, as meant):
+    no L008. A file written outside lakekit with another type, or lacking an earlier
+    column while having a later one, is named, with Athena's type names."""
+    for i, record in enumerate([
+        {"ts": "2024-03-01T00:00:00Z", "a": 1},
+        {"ts": "2024-03-02T00:00:00Z", "a": 2, "coupon": "x"},
+        {"ts": "2024-03-03T00:00:00Z", "a": 3, "coupon": "y", "discount": 0.5},
+    ]):
+        source = tmp_path / f"{i}.jsonl"
+        source.write_text(json.dumps(record) + "\n")
+        lakekit.ingest([str(source)], "db.t", timestamp_column="ts", warehouse=warehouse)
+    settings = Settings(warehouse=warehouse)
+    table_dir = os.path.join(warehouse, "db", "t")
+    assert [pq.read_schema(p).names for p in sorted(_parquet_files(table_dir))] == [
+        ["ts", "a"], ["ts", "a", "coupon"], ["ts", "a", "coupon", "discount"],
+    ]
+    for target in ("db.t", table_dir):
+        assert [v.code for v in lint_layout([target], settings=settings, select=["L008"]).violations] == []
+
+    import pyarrow as pa
+
+    odd_dir = os.path.join(table_dir, "year=2024", "month=03", "day=04")
+    os.makedirs(odd_dir)
+    odd_type = os.path.join(odd_dir, "typed.parquet")
+    pq.write_table(pa.table({"ts": pa.array([0], pa.timestamp("us", "UTC")), "a": ["4"]}), odd_type)
+    odd_columns = os.path.join(odd_dir, "no-coupon.parquet")
+    pq.write_table(pa.table({"ts": pa.array([0], pa.timestamp("us", "UTC")), "a": [5], "discount": [0.1]}), odd_columns)
+    (finding,) = lint_layout(["db.t"], settings=settings, select=["L008"]).violations
+    assert f"a has types bigint in 4 file(s), string in 1 (e.g. {odd_type})" in finding.message
+    assert f"coupon is missing from 1 file(s) (e.g. {odd_columns}, which has discount" in finding.message
+    assert "INT64" not in finding.message and "BYTE_ARRAY" not in finding.message
+    assert pq.read_schema(odd_columns).names == ["ts", "a", "discount"]  # the named file really lacks it
+
+
+def _parquet_files(root: str) -> list[str]:
+    return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".parquet")]

@@ -120,3 +120,26 @@ def test_installed_command_end_to_end(cli_lake):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == '"day","n"\n"01",2400\n"02",2400\n'
     assert "Run time:" in proc.stderr and "Estimate:" in proc.stderr
+
+
+@pytest.mark.parametrize("price", ["nan", "inf", "-1", "-inf"])
+@pytest.mark.parametrize("mode", ["--dry-run", "--estimate-cost"])
+def test_a_price_that_is_not_a_price_is_refused(cli_lake, price, mode):
+    """With a NaN price every comparison is false and --max-cost could never refuse."""
+    result = invoke(SQL, "--warehouse", cli_lake.warehouse, mode, "--max-cost", "0.000001", "--price-per-tb", price)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --price-per-tb {float(price)} is not a price")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_budget_that_is_not_a_number_is_refused(cli_lake):
+    for mode in ("--dry-run", "--estimate-cost"):
+        result = invoke(SQL, "--warehouse", cli_lake.warehouse, mode, "--max-cost", "nan")
+        assert result.exit_code == 2 and result.stderr.startswith("error: --max-cost nan is not a budget")
+
+
+def test_price_per_tb_in_lakekit_toml_is_checked_too(cli_lake, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lakekit.toml").write_text("price_per_tb = nan\n")
+    result = invoke(SQL, "--warehouse", cli_lake.warehouse, "--dry-run")
+    assert result.exit_code == 2 and result.stderr.startswith("error: price_per_tb nan is not a price")

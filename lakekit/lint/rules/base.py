@@ -34,8 +34,9 @@ class Rule:
         """The first line of the docstring: what the rule finds, in one sentence."""
         return cls.doc().splitlines()[0] if cls.doc() else ""
 
-    def violation(self, path: str, line: int, column: int, message: str, fix: str | None = None) -> Violation:
-        return Violation(self.code, self.name, path, line, column, message, fix)
+    def violation(self, path: str, line: int, column: int, message: str, fix: str | None = None,
+                  savings: dict | None = None, edits: tuple = ()) -> Violation:
+        return Violation(self.code, self.name, path, line, column, message, fix, savings=savings, edits=edits)
 
     def __repr__(self) -> str:
         return f"<{self.code} {self.name}>"

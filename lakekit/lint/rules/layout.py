@@ -41,6 +41,47 @@ class LayoutRule(Rule):
         return self.violation(facts.path, 1, 1, message, fix)
 
 
+class InvalidLayout(LayoutRule):
+    """A layout file lakekit cannot read: not YAML, or settings it does not know.
+
+    What it does:
+        Reports a layout file that does not load (a YAML syntax error, a file that is
+        not a mapping, an unknown setting, a value out of range) as a finding at the
+        place it names, and goes on with the other targets. The other layout rules
+        cannot check such a file.
+
+    Why is this bad?
+        `lakekit ingest --layout` refuses the file, so the table it declares cannot be
+        created from it; and a layout nobody can load is a table definition nobody can
+        review: its format, compression and partitioning are unknown until fixed.
+
+    Example:
+        table: analytics.events
+        partition_by: [year, month, hour]
+
+    Use instead:
+        table: analytics.events
+        partition_by: [year, month, day]
+
+    References:
+        - The layout file format: SPEC.md "Layout files" and `layouts/events.yaml`
+          in the lakekit repository.
+        - YAML 1.1 specification: https://yaml.org/spec/1.1/
+    """
+
+    code = "L000"
+    name = "invalid-layout"
+
+    def unreadable(self, path: str, message: str) -> Violation:
+        from lakekit.lint.targets import layout_error_position
+
+        line, column = layout_error_position(path, message)
+        prefix = f"{path}: "
+        text = message[len(prefix):] if message.startswith(prefix) else message
+        return self.violation(path, line, column, f"layout file does not load: {text}",
+                              "fix the file; `lakekit rules L000` shows a valid one")
+
+
 class NotPartitioned(LayoutRule):
     """A table over 1 GiB with no partition keys.
 
@@ -425,29 +466,72 @@ class SchemaDrift(LayoutRule):
         footed = [f for f in facts.files if f.footer is not None]
         if len(footed) < 2:
             return
-        schemas = Counter(f.footer.schema for f in footed)
-        if len(schemas) < 2:
+        differences = _type_differences(footed) + _non_additive_columns(footed, facts.table)
+        if not differences:
             return
-        types: dict[str, Counter] = {}
-        for schema, n in schemas.items():
-            present = set()
-            for path, physical, logical in schema:
-                types.setdefault(path, Counter())[f"{physical}/{logical}" if logical != "None" else physical] += n
-                present.add(path)
-        differences = []
-        for column, counter in sorted(types.items()):
-            missing = len(footed) - sum(counter.values())
-            if len(counter) > 1:
-                differences.append(f"{column} has types {', '.join(sorted(counter))}")
-            elif missing:
-                differences.append(f"{column} is missing from {missing} file(s)")
-        odd = next(f for f in footed if f.footer.schema != schemas.most_common(1)[0][0])
+        schemas = len({f.footer.columns for f in footed})
         yield self.at_table(
             facts,
-            f"{len(schemas)} different schemas across {len(footed)} Parquet files: "
-            f"{'; '.join(differences[:3])}{' ...' if len(differences) > 3 else ''} (e.g. {odd.uri})",
+            f"{schemas} different schemas across {len(footed)} Parquet files: "
+            f"{'; '.join(differences[:3])}{' ...' if len(differences) > 3 else ''}",
             "rewrite the odd files with the table's schema",
         )
+
+
+def _type_differences(files) -> list[str]:
+    """Columns stored with more than one type, each type with its file count and a file holding it."""
+    types: dict[str, Counter] = {}
+    example: dict[tuple[str, str], str] = {}
+    for f in files:
+        for column, athena in f.footer.columns:
+            types.setdefault(column, Counter())[athena] += 1
+            example.setdefault((column, athena), f.uri)
+    found = []
+    for column, counter in sorted(types.items()):
+        if len(counter) < 2:
+            continue
+        ranked = counter.most_common()
+        shown = [f"{ranked[0][0]} in {ranked[0][1]} file(s)"]
+        shown += [f"{t} in {n} (e.g. {example[(column, t)]})" for t, n in ranked[1:]]
+        found.append(f"{column} has types {', '.join(shown)}")
+    return found
+
+
+def _non_additive_columns(files, table=None) -> list[str]:
+    """Columns a file lacks although it has a column added after them.
+
+    lakekit's schema evolution adds columns: a file written before a column existed
+    lacks it, and Athena reads it as NULL there, as intended. A file that has a later
+    column but lacks an earlier one was written with another schema. The order of
+    columns is the catalog's (when the target is a catalog table), then that of the
+    file with the most columns, then first seen.
+    """
+    order: list[str] = []
+    if table is not None:
+        order = [c.name.lower() for c in table.columns]
+    widest = max(files, key=lambda f: len(f.footer.columns))
+    for f in [widest, *files]:
+        order += [c for c, _ in f.footer.columns if c not in order]
+    position = {c: i for i, c in enumerate(order)}
+    lacking: dict[str, list] = {}
+    later: dict[str, tuple[str, str]] = {}
+    for f in files:
+        mine = {c for c, _ in f.footer.columns}
+        if not mine:
+            continue
+        latest = max(mine, key=position.__getitem__)
+        for column in order[: position[latest]]:
+            if column not in mine:
+                lacking.setdefault(column, []).append(f)
+                later.setdefault(column, (f.uri, latest))
+    found = []
+    for column in sorted(lacking, key=position.__getitem__):
+        uri, latest = later[column]
+        found.append(
+            f"{column} is missing from {len(lacking[column])} file(s) (e.g. {uri}, which has {latest}, "
+            f"a column added after it)"
+        )
+    return found
 
 
 class MissingStatistics(LayoutRule):
@@ -598,6 +682,7 @@ class SmallRowGroups(LayoutRule):
 
 
 LAYOUT_RULES: tuple[type[LayoutRule], ...] = (
+    InvalidLayout,
     NotPartitioned,
     NonHivePartitions,
     RowFormat,

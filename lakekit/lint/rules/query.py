@@ -18,10 +18,18 @@ from sqlglot.errors import SqlglotError
 from lakekit.errors import first_line
 from lakekit.lint.catalog_view import CatalogView
 from lakekit.lint.options import LintOptions
+from lakekit.lint.pricing import StatementPrice
 from lakekit.lint.rules.base import Rule
 from lakekit.lint.source import SqlSource
 from lakekit.lint.violation import Violation
-from lakekit.sql import table_scans
+from lakekit.sql import conjuncts, table_scans
+from lakekit.sql.partition_residual import (
+    atoms,
+    direct_columns,
+    mentions_key,
+    partition_residual,
+    why_not_on_partitions,
+)
 from lakekit.units import human_bytes
 
 
@@ -35,6 +43,12 @@ class QueryContext:
     options: LintOptions
     #: where rules leave what the user should know (e.g. a statement the analysis skipped)
     notes: list[str] = field(default_factory=list, repr=False)
+    #: the statement's estimate (None without a catalog that can price it)
+    price: StatementPrice | None = None
+    #: where the statement's text starts in the source (price offsets are relative to it)
+    offset: int = 0
+    #: the estimates of every statement of the source, for file-level rules (Q012)
+    source_prices: list[StatementPrice | None] = field(default_factory=list, repr=False)
     _scans: Any = field(default=None, repr=False)
     _nodes: list | None = field(default=None, repr=False)
 
@@ -44,9 +58,19 @@ class QueryContext:
             self._nodes = list(self.statement.walk())
         return [node for node in self._nodes if isinstance(node, types)]
 
-    def at(self, rule: Rule, node: exp.Expression, message: str, fix: str | None = None) -> Violation:
+    def at(self, rule: Rule, node: exp.Expression, message: str, fix: str | None = None,
+           savings: dict | None = None, edits: tuple = ()) -> Violation:
         line, column = self.source.position(node)
-        return rule.violation(self.source.path, line, column, message, fix)
+        return rule.violation(self.source.path, line, column, message, fix, savings=savings, edits=edits)
+
+    def table_offsets(self, tables: Iterable[exp.Expression]) -> set[int | None]:
+        """Offsets, relative to the statement's text, of these tables' names (to find their scans)."""
+        found: set[int | None] = set()
+        for table in tables:
+            meta = table.this.meta if isinstance(table, exp.Table) and table.this is not None else {}
+            if "start" in meta:
+                found.add(meta["start"] - self.offset)
+        return found
 
     def cte_names(self) -> set[str]:
         return {cte.alias_or_name.lower() for cte in self.find_all(exp.CTE)}
@@ -184,6 +208,7 @@ class SelectStar(QueryRule):
                     self, star,
                     f"SELECT * reads every column of {names}",
                     "name only the columns the query needs",
+                    savings=_star_savings(ctx, tables),
                 )
 
 
@@ -237,10 +262,16 @@ class MissingPartitionFilter(QueryRule):
             ordered = ctx.catalog.ordered_partition_keys(scan.database, scan.name)
             key_list = ", ".join(ordered)
             assumed = "" if ctx.catalog.available else "assumed: "
+            advice = ctx.price.advice_for(ctx.table_offsets([scan.node])) if ctx.price else None
+            fix = f"add a WHERE condition on {ordered[0]}"
+            if advice is not None:
+                fix = f"add AND {advice.predicate} (implied by the query's range on the timestamp column)"
             yield ctx.at(
                 self, scan.node,
                 f"{name} is read with no predicate on a partition key ({assumed}{key_list}): every partition is scanned",
-                f"add a WHERE condition on {ordered[0]}",
+                fix,
+                savings=ctx.price.savings(advice.bytes_scanned_with, advice.cost_usd_with) if advice else None,
+                edits=_advice_edits(ctx, advice),
             )
 
 
@@ -248,23 +279,31 @@ class PartitionKeyInFunction(QueryRule):
     """A partition key wrapped in a function or cast inside a predicate, which stops pruning.
 
     What it does:
-        Finds partition key columns inside a function call or `CAST` in a WHERE or
-        JOIN ... ON condition, such as `CAST(year AS integer) = 2024` or
-        `concat(year, month) = '202403'`. Comparing the bare key with a literal, or a
-        function on the *other* side of the comparison, is fine.
+        Finds partition keys inside a function call or `CAST` in a WHERE or
+        JOIN ... ON condition that Athena cannot evaluate from partition values
+        alone: the wrapped key is compared with a data column
+        (`CAST(day AS integer) = day_of_month(ts)`), with a subquery, with a
+        non-deterministic function, or with a partition key of another table, or
+        the condition is OR-ed with a condition on row data
+        (`CAST(month AS integer) = 3 OR amount > 100`). A function over partition
+        keys alone, such as `CAST(month AS integer) BETWEEN 1 AND 3` or
+        `concat(year, month) = '202403'`, is not flagged: Athena evaluates it
+        against every partition's values and prunes with it.
 
     Why is this bad?
-        Athena prunes partitions by matching predicates against partition values.
-        A key hidden inside a function has to be evaluated for every partition, and
-        many engines and connectors give up and scan every partition instead. The
-        bare comparison is always pruned, so write the literal in the key's own form
-        (partition values are zero-padded strings: `month = '03'`).
+        Athena prunes partitions by evaluating each condition with the partition's
+        values in place of its keys. When the outcome also depends on the rows, no
+        partition can be ruled out: every partition's files are listed, opened and
+        billed, however few rows the condition keeps.
 
     Example:
-        SELECT count(*) FROM analytics.events WHERE CAST(month AS integer) = 3
+        SELECT count(*) FROM analytics.events
+        WHERE CAST(day AS integer) = day_of_month(ts) - 1
 
     Use instead:
-        SELECT count(*) FROM analytics.events WHERE month = '03'
+        SELECT count(*) FROM analytics.events
+        WHERE year = '2024' AND month = '03' AND day BETWEEN '01' AND '07'
+          AND CAST(day AS integer) = day_of_month(ts) - 1
 
     References:
         - Top 10 performance tuning tips for Amazon Athena ("Partition your data"):
@@ -276,34 +315,132 @@ class PartitionKeyInFunction(QueryRule):
     name = "partition-key-in-function"
 
     def check(self, ctx: QueryContext) -> Iterable[Violation]:
-        keys: set[str] = set()
-        for table in ctx.real_tables():
-            keys |= ctx.catalog.partition_keys(table.db or None, table.name)
-        if not keys:
+        is_key = _key_test(ctx)
+        if is_key is None:
             return
-        seen: set[int] = set()
         for root in _predicate_roots(ctx):
-            for column in root.find_all(exp.Column):
-                if id(column) in seen or column.name.lower() not in keys:
+            for conjunct in conjuncts(root):
+                yield from self._check_conjunct(ctx, conjunct, is_key)
+
+    def _check_conjunct(self, ctx: QueryContext, conjunct: exp.Expression, is_key) -> Iterator[Violation]:
+        residual_lost: bool | None = None
+        for atom in atoms(conjunct):
+            wrapped = _wrapped_key(atom, is_key)
+            if wrapped is None:
+                continue
+            column, wrapper = wrapped
+            reason = why_not_on_partitions(atom, is_key)
+            if reason is None:
+                if residual_lost is None:
+                    residual_lost = not mentions_key(partition_residual(conjunct, is_key), is_key)
+                if not residual_lost:
                     continue
-                seen.add(id(column))
-                wrapper = None
-                node = column.parent
-                while node is not None and node is not root.parent:
-                    if isinstance(node, (exp.Select, exp.Subquery)):
-                        break
-                    if _is_wrapper(node):
-                        wrapper = node  # keep the outermost function around the key
-                    node = node.parent
-                if wrapper is None:
-                    continue
-                kind = "CAST" if isinstance(wrapper, (exp.Cast, exp.TryCast)) else "a function"
-                yield ctx.at(
-                    self, wrapper,
-                    f"partition key {column.name} is wrapped in {kind} ({wrapper.sql(dialect='athena')[:60]}), "
-                    "which stops partition pruning",
-                    f"compare {column.name} itself with a literal in its own form",
-                )
+                data = sorted({c.name for c in direct_columns(conjunct) if not is_key(c)})
+                reason = (f"it is OR-ed with a condition on {', '.join(data)}" if data
+                          else "the condition does not depend on it")
+            kind = "CAST" if isinstance(wrapper, (exp.Cast, exp.TryCast)) else "a function"
+            advice = None
+            if ctx.price is not None:
+                select = conjunct.find_ancestor(exp.Select)
+                advice = ctx.price.advice_for(ctx.table_offsets(_from_sources(select) if select else []))
+            fix = f"add a condition on {column.name} alone, compared with constants"
+            if advice is not None:
+                fix = f"add AND {advice.predicate} (implied by the query's range on the timestamp column)"
+            yield ctx.at(
+                self, wrapper,
+                f"partition key {column.name} is wrapped in {kind} ({wrapper.sql(dialect='athena')[:60]}) "
+                f"in a condition Athena cannot evaluate from partition values ({reason}): "
+                "it prunes no partition",
+                fix,
+                savings=ctx.price.savings(advice.bytes_scanned_with, advice.cost_usd_with) if advice else None,
+                edits=_advice_edits(ctx, advice),
+            )
+
+
+def _star_savings(ctx: QueryContext, tables: list[exp.Table]) -> dict | None:
+    """What naming the needed columns would save: the chunks of columns only ``*`` reads."""
+    if ctx.price is None:
+        return None
+    offsets = ctx.table_offsets(tables)
+    found = [s for s in ctx.price.star if s.table_offset in offsets]
+    if not found:
+        return None
+    saved = sum(ctx.price.bytes_scanned - s.bytes_scanned_with for s in found)
+    cost_saved = sum(ctx.price.cost_usd - s.cost_usd_with for s in found)
+    return ctx.price.savings(ctx.price.bytes_scanned - saved, ctx.price.cost_usd - cost_saved)
+
+
+def _advice_edits(ctx: QueryContext, advice) -> tuple:
+    """The text edits adding ``advice``'s predicate to the SELECT that reads its table."""
+    if advice is None or advice.table_offset is None:
+        return ()
+    from lakekit.lint.fix import append_conjunct, edits_of
+
+    wanted = advice.table_offset + ctx.offset
+    for table in ctx.find_all(exp.Table):
+        if isinstance(table.this, exp.Identifier) and table.this.meta.get("start") == wanted:
+            select = table.find_ancestor(exp.Select)
+            if select is None:
+                return ()
+            qualifier = table.alias_or_name if (table.alias or len(_from_sources(select)) > 1) else None
+            predicate = _qualify_predicate(advice.predicate, qualifier)
+            try:
+                return tuple(edits_of(append_conjunct(ctx.source.text, select, predicate)))
+            except ValueError:
+                return ()
+    return ()
+
+
+def _qualify_predicate(predicate: str, qualifier: str | None) -> str:
+    """The advice's predicate with its columns qualified by the scan's alias (when it has one)."""
+    if not qualifier:
+        return predicate
+    import sqlglot
+
+    tree = sqlglot.parse_one(predicate, read="athena")
+    for column in tree.find_all(exp.Column):
+        column.set("table", exp.to_identifier(qualifier))
+    return tree.sql(dialect="athena")
+
+
+def _key_test(ctx: QueryContext):
+    """A test telling partition-key columns from others, or ``None`` when no table read has keys.
+
+    A qualified column is a key of the table its qualifier names; an unqualified one
+    is a key when any table the statement reads has a key of that name.
+    """
+    by_alias: dict[str, frozenset[str]] = {}
+    every: set[str] = set()
+    for table in ctx.real_tables():
+        keys = ctx.catalog.partition_keys(table.db or None, table.name)
+        by_alias[table.alias_or_name.lower()] = keys
+        every |= keys
+    if not every:
+        return None
+
+    def is_key(column: exp.Column) -> bool:
+        name = column.name.lower()
+        if column.table:
+            return name in by_alias.get(column.table.lower(), frozenset())
+        return name in every
+
+    return is_key
+
+
+def _wrapped_key(atom: exp.Expression, is_key) -> tuple[exp.Column, exp.Expression] | None:
+    """The first partition key inside a function or cast in ``atom``, with its outermost wrapper."""
+    for column in direct_columns(atom):
+        if not is_key(column):
+            continue
+        wrapper = None
+        node = column.parent
+        while node is not None and node is not atom.parent:
+            if _is_wrapper(node):
+                wrapper = node
+            node = node.parent
+        if wrapper is not None:
+            return column, wrapper
+    return None
 
 
 class OrderByWithoutLimit(QueryRule):
@@ -691,6 +828,108 @@ class UnknownObject(QueryRule):
                 )
 
 
+class OverBudget(QueryRule):
+    """A query whose estimate is over `--max-cost`.
+
+    What it does:
+        Estimates each statement as `lakekit query --dry-run` does (what Athena would
+        bill: referenced column chunks of the kept partitions and row groups, footers,
+        rounded up to whole MB with a 10 MB minimum) and finds those whose cost is
+        over the budget given with `--max-cost USD` (or `max_cost` in `[lint]`). A
+        statement the catalog cannot price is not judged. Needs a catalog.
+
+    Why is this bad?
+        A scheduled query runs every day, a dashboard query on every refresh: a
+        statement that scans a whole table costs that much each time. Caught in CI,
+        the expensive version never ships; caught on the bill, it has run for a month.
+
+    Example:
+        -- lakekit lint query --max-cost 0.01 daily.sql
+        SELECT user_id, amount FROM analytics.events
+
+    Use instead:
+        SELECT user_id, amount FROM analytics.events
+        WHERE year = '2024' AND month = '03' AND day = '07'
+
+    References:
+        - Amazon Athena pricing ($5 per TB scanned, 10 MB minimum):
+          https://aws.amazon.com/athena/pricing/
+        - Controlling costs, "Per query data usage control" (Amazon Athena User Guide):
+          https://docs.aws.amazon.com/athena/latest/ug/workgroups-setting-control-limits-cloudwatch.html
+    """
+
+    code = "Q011"
+    name = "over-budget"
+    needs_catalog = True
+
+    def check(self, ctx: QueryContext) -> Iterable[Violation]:
+        budget = ctx.options.max_cost
+        if budget is None or ctx.price is None or ctx.price.cost_usd <= budget:
+            return
+        yield ctx.at(
+            self, ctx.statement,
+            f"estimated cost ${ctx.price.cost_usd:.6f} a run ({human_bytes(ctx.price.bytes_billed)} billed, "
+            f"{human_bytes(ctx.price.bytes_scanned)} scanned) is over the budget ${budget:.6f}",
+            "bound the partitions and name only the columns needed (lakekit query --dry-run shows the scans)",
+        )
+
+
+class CostIncrease(QueryRule):
+    """A query whose estimate grew more than 10% over `--baseline`.
+
+    What it does:
+        Compares the estimated bytes scanned of each SQL file (all its statements
+        together) with the figure recorded for that path in the baseline file
+        (`--baseline FILE`, written by `--write-baseline FILE`: one JSON object,
+        path -> bytes), and finds files whose estimate is more than 10% above it.
+        Files the baseline does not list are not judged. Needs a catalog.
+
+    Why is this bad?
+        A change that drops a partition predicate, or adds `SELECT *` to a scheduled
+        query, multiplies its bill by the table's size without any error: the query
+        still returns the right rows. A pull request that makes a query ten times
+        dearer should fail its check, not pass review unnoticed.
+
+    Example:
+        -- baseline: {"queries/daily.sql": 1048576}; the change removed the day predicate
+        SELECT sum(amount) FROM analytics.events WHERE year = '2024'
+
+    Use instead:
+        SELECT sum(amount) FROM analytics.events WHERE year = '2024' AND month = '03' AND day = '07'
+        -- or, when the growth is intended: lakekit lint query --write-baseline baseline.json queries/
+
+    References:
+        - Amazon Athena pricing ($5 per TB scanned):
+          https://aws.amazon.com/athena/pricing/
+        - Top 10 performance tuning tips for Amazon Athena:
+          https://aws.amazon.com/blogs/big-data/top-10-performance-tuning-tips-for-amazon-athena/
+    """
+
+    code = "Q012"
+    name = "cost-increase"
+    needs_catalog = True
+    #: growth over the baseline that is tolerated (SPEC: more than 10% is a finding)
+    tolerance = 0.10
+
+    def check(self, ctx: QueryContext) -> Iterable[Violation]:
+        baseline = ctx.options.baseline
+        if baseline is None or ctx.statement is not ctx.source.statements[0]:
+            return  # judged once a file, on its first statement
+        recorded = baseline.get(ctx.source.path)
+        if recorded is None or not ctx.source_prices or any(p is None for p in ctx.source_prices):
+            return
+        now = sum(p.bytes_scanned for p in ctx.source_prices)
+        if now <= recorded * (1 + self.tolerance):
+            return
+        growth = f"{now / recorded:.1f}x" if recorded else "from nothing"
+        yield ctx.at(
+            self, ctx.statement,
+            f"estimate grew to {human_bytes(now)} scanned from {human_bytes(recorded)} in the baseline ({growth}, "
+            f"${sum(p.cost_usd for p in ctx.source_prices):.6f} a run)",
+            "bound the scan again, or record the new figure with --write-baseline",
+        )
+
+
 def _column_node(statement: exp.Expression, name: str, alias: str) -> exp.Column | None:
     """The first place a column is written, for the position of a finding about it."""
     fallback = None
@@ -717,4 +956,6 @@ QUERY_RULES: tuple[type[QueryRule], ...] = (
     CrossJoin,
     WindowWithoutPartition,
     UnknownObject,
+    OverBudget,
+    CostIncrease,
 )
