@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from lakekit.errors import TableNotFound
-from lakekit.parquet import ColumnChunk, DataFile, RowGroup
+from lakekit.parquet import ColumnChunk, DataFile, RowGroup, RowGroupStats, raw_row_groups
 
 __all__ = [
     "Catalog",
@@ -144,6 +144,10 @@ class Catalog(Protocol):
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         """Record (or replace, by URI) file statistics, e.g. after a crawl or footer read."""
 
+    def writable(self) -> bool:
+        """Whether this process may write the catalog (read-only use must write nothing);
+        a catalog that says True may still refuse a write with CatalogError."""
+
     def delete_files(self, database: str, name: str, uris: Iterable[str]) -> None: ...
 
     def loaded_hashes(self, database: str, name: str) -> set[str]:
@@ -184,22 +188,17 @@ def require_table(catalog: Catalog, database: str, name: str) -> Table:
 
 # -- the codec: how every backend stores file statistics and loads as JSON ------------------
 def encode_row_groups(row_groups: Sequence[RowGroup]) -> str:
-    return json.dumps(_row_groups_json(row_groups), separators=(",", ":"))
+    return json.dumps(raw_row_groups(row_groups), separators=(",", ":"))
 
 
-def _row_groups_json(row_groups: Sequence[RowGroup]) -> list:
-    return [[rg.rows, {n: [c.compressed_size, c.min, c.max, c.null_count] for n, c in rg.columns.items()}]
-            for rg in row_groups]
-
-
-def decode_row_groups(text: str | list) -> tuple[RowGroup, ...]:
-    items = json.loads(text) if isinstance(text, str) else text
-    return tuple(RowGroup(rows, {n: ColumnChunk(*chunk) for n, chunk in cols.items()}) for rows, cols in items)
+def decode_row_groups(text: str | list) -> RowGroupStats:
+    """Row groups from their stored form (JSON text or decoded lists), decoded lazily."""
+    return RowGroupStats(json.loads(text) if isinstance(text, str) else text)
 
 
 def encode_file(f: DataFile) -> list:
     """A file's statistics as one JSON array (the Glue manifest's form)."""
-    return [f.uri, f.size, f.rows, f.footer_length, list(f.partition_values), _row_groups_json(f.row_groups)]
+    return [f.uri, f.size, f.rows, f.footer_length, list(f.partition_values), raw_row_groups(f.row_groups)]
 
 
 def decode_file(item: list) -> DataFile:

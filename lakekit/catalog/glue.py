@@ -397,6 +397,10 @@ class GlueCatalog:
             items = {u: item for u, item in items.items() if tuple(item[4]) in keep}
         return [decode_file(items[u]) for u in sorted(items)]
 
+    def writable(self) -> bool:
+        """Glue says only when asked to write: a refused write raises CatalogError."""
+        return True
+
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         if files:
             self._write_entry(self._require(database, name), "files", {"files": [encode_file(f) for f in files]})

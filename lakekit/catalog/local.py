@@ -19,11 +19,11 @@ from lakekit.catalog.base import (
     IngestCommit,
     Partition,
     Table,
-    decode_row_groups,
     encode_row_groups,
     table_not_found,
 )
 from lakekit.errors import CatalogError
+from lakekit.parquet import JsonBatch, RowGroupStats
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS databases (
@@ -261,10 +261,21 @@ class LocalCatalog:
                 marks = ",".join("?" * len(chunk))
                 rows.extend(self._db.execute(f"{sql} AND partition_values IN ({marks})", (database, name, *chunk)))
             rows.sort(key=lambda r: r[0])
+        # the row groups of all the files are decoded together, and only when asked for
+        batch = JsonBatch([r[4] for r in rows])
+        values: dict[str, tuple[str, ...]] = {}  # a partition's files share its values: decode each once
+        for r in rows:
+            if r[5] not in values:
+                values[r[5]] = tuple(json.loads(r[5]))
         return [
-            DataFile(uri, size, nrows, footer, decode_row_groups(rgs), tuple(json.loads(pv)))
-            for uri, size, nrows, footer, rgs, pv in rows
+            DataFile(uri, size, nrows, footer, RowGroupStats(batch=batch, index=i), values[pv])
+            for i, (uri, size, nrows, footer, _, pv) in enumerate(rows)
         ]
+
+    def writable(self) -> bool:
+        """The file and its folder (SQLite writes its journal beside it) can be written."""
+        folder = os.path.dirname(os.path.abspath(self.path))
+        return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         self._require(database, name)

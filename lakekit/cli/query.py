@@ -111,6 +111,8 @@ def render_estimate(est) -> str:
             lines.append(f"    every partition is scanned: {reason}")
         elif t.note:
             lines.append(f"    note: {t.note}")
+    for a in est.advice:
+        lines.append(f"  advice: {a.table}: {a.message}")
     return "\n".join(lines)
 
 

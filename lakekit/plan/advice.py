@@ -27,9 +27,19 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+import sqlglot
+from sqlglot import exp
+
+from lakekit.plan.billing import Advice, Estimate
 from lakekit.plan.domains import Domain
+from lakekit.sql import DIALECT
+from lakekit.units import format_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lakekit.plan.query_plan import ScanPlan
 
 TIME_KEYS = ("year", "month", "day")
 
@@ -108,3 +118,46 @@ def implied_partition_predicate(domain: Domain, keys: list[str]) -> str | None:
 
 def _stamp(day: dt.date, width: int) -> str:
     return f"{day.year:04d}{day.month:02d}{day.day:02d}"[:width]
+
+
+def scan_advice(
+    plans: Sequence[ScanPlan],
+    estimate: Estimate,
+    replan: Callable[[ScanPlan, exp.Expression], ScanPlan],
+) -> tuple[Advice, ...]:
+    """For each scan whose timestamp range implies partitions it does not bound: the
+    predicate, and the query's bytes and cost with it (``replan`` plans the scan again
+    with one more conjunct, so the figure is the estimate of the query with it added)."""
+    found = []
+    for sp in plans:
+        keys = [k.name for k in sp.table.partition_keys]
+        if sp.time_domain is None or not keys:
+            continue
+        predicate = implied_partition_predicate(sp.time_domain, keys)
+        if predicate is None:
+            continue
+        bound = sqlglot.parse_one(predicate, read=DIALECT)
+        for column in bound.find_all(exp.Column):
+            column.set("table", exp.to_identifier(sp.scan.alias))
+        with_it = replan(sp, bound)
+        if with_it.estimate.partitions_scanned >= sp.estimate.partitions_scanned:
+            continue  # the query bounds its partitions as tightly already
+        scanned_with = estimate.bytes_scanned - sp.estimate.bytes_scanned + with_it.estimate.bytes_scanned
+        cost_with = estimate.cost_of(scanned_with)
+        shown = predicate if len(plans) == 1 and sp.scan.alias == sp.table.name else bound.sql(dialect=DIALECT)
+        ts = sp.table.timestamp_column
+        found.append(Advice(
+            table=sp.table.qualified_name,
+            message=(
+                f"Athena prunes no partition by {ts}: add AND {shown} to read "
+                f"{with_it.estimate.partitions_scanned} of {sp.estimate.partitions_total} partitions, "
+                f"{format_bytes(scanned_with)} scanned (${cost_with:.6f}) instead of "
+                f"{format_bytes(estimate.bytes_scanned)} (${estimate.cost_usd:.6f})"
+            ),
+            predicate=shown,
+            bytes_scanned_with=scanned_with,
+            cost_usd_with=cost_with,
+            alias=sp.scan.alias,
+            table_offset=(sp.scan.node.this.meta or {}).get("start") if sp.scan.node.this is not None else None,
+        ))
+    return tuple(found)

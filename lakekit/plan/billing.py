@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lakekit.config import check_max_cost, check_price_per_tb
@@ -73,6 +73,29 @@ class TableEstimate:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """A partition predicate a scan lacks, and what the query would scan with it."""
+
+    table: str
+    message: str
+    predicate: str
+    #: the whole query's bytes scanned, and its cost, with the predicate added to this scan
+    bytes_scanned_with: int
+    cost_usd_with: float
+    #: the scan's alias, and the offset of the table's name in the SQL text (None: unknown)
+    alias: str = field(default="", compare=False)
+    table_offset: int | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "message": self.message,
+            "predicate": self.predicate,
+            "bytes_scanned_with": self.bytes_scanned_with,
+        }
+
+
+@dataclass(frozen=True)
 class Estimate:
     """A query's estimate, in SPEC's JSON shape via :meth:`to_dict`."""
 
@@ -81,6 +104,7 @@ class Estimate:
     cost_usd: float
     price_per_tb_usd: float
     tables: tuple[TableEstimate, ...] = ()
+    advice: tuple[Advice, ...] = ()
 
     @property
     def notes(self) -> list[str]:
@@ -94,7 +118,12 @@ class Estimate:
             "cost_usd": self.cost_usd,
             "price_per_tb_usd": self.price_per_tb_usd,
             "tables": [t.to_dict() for t in self.tables],
+            "advice": [a.to_dict() for a in self.advice],
         }
+
+    def cost_of(self, bytes_scanned: int) -> float:
+        """What a query scanning ``bytes_scanned`` would cost at this estimate's price."""
+        return cost_usd(billed_bytes(bytes_scanned), self.price_per_tb_usd)
 
     @classmethod
     def from_tables(cls, tables: Sequence[TableEstimate], price_per_tb: float = 5.0) -> Estimate:

@@ -72,7 +72,7 @@ class ConstantEvaluator:
             if target is None:
                 raise CannotEvaluate(f"type {athena_type}")
             try:
-                row = self._connection().execute(f"SELECT CAST(({sql}) AS {target})").fetchone()
+                row = self._connection().execute(f"SELECT CAST(({sql}) AS {target})").fetchall()[0]
             except Exception as ex:  # any DuckDB failure: not evaluable here
                 raise CannotEvaluate(first_line(ex)) from ex
             self._cache[key] = _naive_utc(row[0])

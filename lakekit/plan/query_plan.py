@@ -18,20 +18,24 @@ The bytes add up over scans and are billed by :mod:`.billing`'s rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from lakekit.catalog.base import Catalog, DataFile, Partition, Table, require_table
 from lakekit.catalog.projection import is_projected
 from lakekit.errors import TableNotFound, UsageError
+from lakekit.parquet import FOOTER_TRAILER, raw_row_groups
 from lakekit.paths import is_hidden
+from lakekit.plan.advice import scan_advice
 from lakekit.plan.billing import Estimate, TableEstimate
+from lakekit.plan.domains import Domain
 from lakekit.plan.evaluator import ConstantEvaluator
 from lakekit.plan.file_stats import FileStats
-from lakekit.plan.partitions import projected_partitions, prune_by_time, prune_by_values
-from lakekit.plan.row_groups import column_domains, row_group_may_match
+from lakekit.plan.partitions import projected_partitions, prune_by_values, time_domain_of
+from lakekit.plan.row_groups import ColumnDomain, column_domains, row_group_may_match
 from lakekit.sql import Schema, TableScan, analyze, catalog_schema, parse_statements, tables_schema
+from lakekit.sql.partition_residual import partition_residual
 from lakekit.storage import Storage
 
 #: Supplies a table's file statistics; the query layer reads footers on demand for
@@ -48,6 +52,10 @@ class ScanPlan:
     partitions: tuple[Partition, ...]
     files: tuple[DataFile, ...]
     estimate: TableEstimate
+    #: the instants the scan's conditions on the timestamp column allow (None: unbounded)
+    time_domain: Domain | None = field(default=None, compare=False)
+    #: the bounds on data columns that rule row groups out
+    domains: tuple[ColumnDomain, ...] = field(default=(), compare=False)
 
 
 def plan_scans(
@@ -88,11 +96,9 @@ def plan_scan(
 
     key_conjuncts, ts_conjuncts, column_conjuncts = _classify(scan.predicates, set(key_names), table)
 
-    if key_names:
-        kept = prune_by_values(partitions, key_names, table, key_conjuncts, evaluator, notes)
-        kept = prune_by_time(kept, key_names, table, ts_conjuncts, evaluator)
-    else:
-        kept = list(partitions)
+    # Athena prunes partitions by their keys alone: the timestamp column bounds row
+    # groups (through their statistics, below), never partitions.
+    kept = prune_by_values(partitions, key_names, table, key_conjuncts, evaluator, notes) if key_names else list(partitions)
 
     files = list(files_of(table, kept)) if (kept or not key_names) else []
     if key_names:
@@ -104,18 +110,7 @@ def plan_scan(
     read_columns = sorted(c for c in scan.columns if c in data_columns)
     domains = column_domains(column_conjuncts, table, evaluator)
 
-    total = 0
-    row_groups = 0
-    for f in files:
-        total += f.footer_length + 8
-        for rg in f.row_groups:
-            if not row_group_may_match(rg, domains, table):
-                continue
-            row_groups += 1
-            for name in read_columns:
-                chunk = rg.columns.get(name)
-                if chunk is not None:
-                    total += chunk.compressed_size
+    total, row_groups = _bytes_read(files, domains, read_columns)
 
     estimate = TableEstimate(
         table=table.qualified_name,
@@ -127,7 +122,32 @@ def plan_scan(
         bytes_scanned=total,
         note="; ".join(notes) if notes else None,
     )
-    return ScanPlan(scan, table, tuple(kept), tuple(files), estimate)
+    time_domain = time_domain_of(table, ts_conjuncts, evaluator) if key_names else None
+    return ScanPlan(scan, table, tuple(kept), tuple(files), estimate, time_domain, tuple(domains))
+
+
+def _bytes_read(files: Sequence[DataFile], domains: Sequence[ColumnDomain], columns: Sequence[str]) -> tuple[int, int]:
+    """Bytes a reader fetches from ``files`` for ``columns`` (footers, and the columns'
+    chunks in the row groups the domains cannot rule out), and those row groups' count."""
+    total = 0
+    row_groups = 0
+    for f in files:
+        total += f.footer_length + FOOTER_TRAILER
+        for rows, chunks in raw_row_groups(f.row_groups):
+            if domains and not row_group_may_match(rows, chunks, domains):
+                continue
+            row_groups += 1
+            for name in columns:
+                chunk = chunks.get(name)
+                if chunk is not None:
+                    total += chunk[0]
+    return total, row_groups
+
+
+def scan_bytes(sp: ScanPlan, columns: Iterable[str]) -> int:
+    """What the scan would read if it referenced only ``columns`` (same files, same row groups)."""
+    data_columns = {c.name for c in sp.table.columns}
+    return _bytes_read(sp.files, sp.domains, sorted(set(columns) & data_columns))[0]
 
 
 def _classify(
@@ -145,6 +165,12 @@ def _classify(
         if names <= keys:
             on_keys.append(p)
             continue
+        if names & keys:
+            # Athena evaluates a condition with the partition's values bound and the rows
+            # unknown: what it implies over the keys alone still prunes
+            residual = partition_residual(p, lambda c: c.name in keys)
+            if residual is not None and {c.name for c in residual.find_all(exp.Column)} & keys:
+                on_keys.append(residual)
         if len(names) == 1:
             (name,) = names
             if name == ts:
@@ -197,15 +223,27 @@ def plan_query(
 
     def partitions_of(table: Table) -> list[Partition]:
         if table.qualified_name not in partitions_cache:
-            partitions = catalog.list_partitions(table.database, table.name)
-            if not partitions and table.partition_keys and is_projected(table):
+            if table.partition_keys and is_projected(table):
+                # Athena projects the partitions and reads the folders that exist now
                 partitions = projected_partitions(table, catalog, storage)
+            else:
+                partitions = catalog.list_partitions(table.database, table.name)
             partitions_cache[table.qualified_name] = partitions
         return partitions_cache[table.qualified_name]
 
     files_of = FileStats(catalog, storage)
-    plans = plan_scans(resolved, partitions_of, files_of)
-    est = Estimate.from_tables([p.estimate for p in plans], price_per_tb)
+    evaluator = ConstantEvaluator()
+    try:
+        plans = plan_scans(resolved, partitions_of, files_of, evaluator)
+        est = Estimate.from_tables([p.estimate for p in plans], price_per_tb)
+
+        def replan(sp: ScanPlan, extra: exp.Expression) -> ScanPlan:
+            scan = replace(sp.scan, predicates=(*sp.scan.predicates, extra))
+            return plan_scan(scan, sp.table, partitions_of(sp.table), files_of, evaluator)
+
+        est = replace(est, advice=scan_advice(plans, est, replan))
+    finally:
+        evaluator.close()
     return QueryPlan(sql, analysis.statement, tuple(plans), est, default_database)
 
 

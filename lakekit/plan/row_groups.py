@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from lakekit.catalog.base import RowGroup, Table
+from lakekit.catalog.base import Table
 from lakekit.parquet import decode_stat
 from lakekit.plan.domains import Domain, Range, combined_domain
 from lakekit.plan.evaluator import ConstantEvaluator
@@ -37,16 +37,18 @@ def column_domains(
     return result
 
 
-def row_group_may_match(rg: RowGroup, domains: list[ColumnDomain], table: Table) -> bool:
+def row_group_may_match(rows: int, columns: dict[str, list], domains: list[ColumnDomain]) -> bool:
+    """Whether a row group (in its stored form: rows, ``{column: [compressed, min, max, nulls]}``)
+    may hold a row every domain lets through."""
     for d in domains:
-        chunk = rg.columns.get(d.name)
+        chunk = columns.get(d.name)
         if chunk is None:
             continue
         try:
-            lo = decode_stat(chunk.min, d.athena_type)
-            hi = decode_stat(chunk.max, d.athena_type)
+            lo = decode_stat(chunk[1], d.athena_type)
+            hi = decode_stat(chunk[2], d.athena_type)
         except (TypeError, ValueError):
             continue
-        if not d.domain.may_match(lo, hi, chunk.null_count, rg.rows):
+        if not d.domain.may_match(lo, hi, chunk[3], rows):
             return False
     return True

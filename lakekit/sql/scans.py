@@ -170,6 +170,10 @@ class _ScanWalker:
     def _walk_select(self, scope: Scope, pushed: list[exp.Expression], needed: set[str] | None) -> None:
         select: exp.Select = scope.expression
         unneeded = self._unneeded_projections(select, needed)
+        if isinstance(select.parent, exp.Exists):
+            # EXISTS asks whether a row exists: no projected value is read, whatever
+            # the list says (SELECT * included); the columns it filters on still are
+            unneeded = {id(p) for p in select.expressions}
         bounds = _SelectBounds.of(scope, pushed)
         for alias, (_node, source) in scope.selected_sources.items():
             usable, blocked = bounding_conjuncts(bounds.for_source(alias), alias)
@@ -324,4 +328,21 @@ def _correlated_columns(scope: Scope, alias: str) -> set[str]:
     names = {c.name for c in scope.columns if c.table == alias}
     for sub in scope.subquery_scopes:
         names |= _correlated_columns(sub, alias)
+    return names
+
+
+def named_columns(statement: exp.Expression, alias: str) -> set[str]:
+    """Column names written in ``statement`` other than through ``*`` that may be the
+    scan ``alias``'s (qualified by it, or not qualified): what it reads without the star.
+
+    >>> import sqlglot
+    >>> sorted(named_columns(sqlglot.parse_one("SELECT *, e.a FROM t e WHERE b > 1 AND f.c = 2"), "e"))
+    ['a', 'b']
+    """
+    names = set()
+    for column in statement.find_all(exp.Column):
+        if isinstance(column.this, exp.Star):
+            continue
+        if not column.table or column.table.lower() == alias.lower():
+            names.add(column.name)
     return names

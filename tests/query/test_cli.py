@@ -42,7 +42,7 @@ def test_dry_run_json_is_the_estimate_exactly(cli_lake):
     result = invoke(SQL, "--warehouse", cli_lake.warehouse, "--dry-run", "--json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert set(doc) == {"bytes_scanned", "bytes_billed", "cost_usd", "price_per_tb_usd", "tables"}
+    assert set(doc) == {"bytes_scanned", "bytes_billed", "cost_usd", "price_per_tb_usd", "tables", "advice"}
     assert set(doc["tables"][0]) == {"table", "partitions_total", "partitions_scanned", "files_scanned",
                                      "row_groups_scanned", "columns", "bytes_scanned"}
     assert doc["bytes_billed"] == MIN_BILLED_BYTES
