@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lakekit.config import Settings, check_max_cost, resolve_settings
@@ -31,10 +31,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from lakekit.catalog import Catalog
     from lakekit.catalog.crawl import CrawlResult
+    from lakekit.catalog.history import History, QueryRecord
     from lakekit.catalog.sync import SyncResult
     from lakekit.engines import Engine, QueryResult
     from lakekit.ingestion.run import IngestResult
     from lakekit.layout import Layout
+    from lakekit.lint.pricing import StatementPrice
     from lakekit.lint.result import LintResult
     from lakekit.plan import Estimate, QueryPlan
     from lakekit.storage import Storage
@@ -222,7 +224,29 @@ class Lake:
         finally:
             if given is None:
                 runner.close()
-        return QueryResult(result.table, plan.estimate, ActualScan.of(result, wall), getattr(runner, "name", "local"))
+        done = QueryResult(result.table, plan.estimate, ActualScan.of(result, wall), getattr(runner, "name", "local"))
+        from lakekit.catalog.history import QueryRecord
+
+        self.history_store().record(QueryRecord.new(
+            sql, done.engine, plan.estimate.bytes_scanned, plan.estimate.bytes_billed, done.actual.bytes_scanned,
+            plan.estimate.cost_usd, done.actual.seconds, done.actual.rows, done.actual.query_id,
+        ))
+        return done
+
+    # -- history ---------------------------------------------------------------------------
+    def history_store(self) -> History:
+        """Where this lake's query runs are recorded: the catalog's area (written only
+        where the catalog is writable)."""
+        from lakekit.catalog.history import LocalHistory, StorageHistory
+
+        if self.settings.catalog == "glue":
+            return StorageHistory(self.storage, self.settings.warehouse)
+        return LocalHistory(self.settings.local_catalog_path())
+
+    def history(self, *, limit: int | None = None) -> list[QueryRecord]:
+        """Past query runs, newest first: SQL, engine, estimate, what the engine scanned,
+        cost, time. Reading it creates nothing."""
+        return self.history_store().list(limit)
 
     def query(
         self,
@@ -252,17 +276,70 @@ class Lake:
         table_stats: bool = False,
         select: RuleCodes = None,
         ignore: RuleCodes = None,
+        fix: bool = False,
+        max_cost: float | None = None,
+        baseline: str | Mapping[str, int] | None = None,
+        write_baseline: str | None = None,
     ) -> LintResult:
-        """Lint SQL with the query rules (Q001-Q010); see :func:`lakekit.lint.run.run_lint_query`."""
+        """Lint SQL with the query rules (Q001-Q012); see :func:`lakekit.lint.run.run_lint_query`.
+
+        With a catalog, findings are priced (savings a run) and the cost gate can judge:
+        ``max_cost`` dollars a statement (Q011), ``baseline`` a file (or mapping) of
+        path -> bytes recorded by ``write_baseline`` (Q012: more than 10% above it).
+        ``fix`` rewrites the SQL files with the safe fixes (Q002).
+        """
+        from dataclasses import replace
+
+        from lakekit.lint.baseline import read_baseline
+        from lakekit.lint.baseline import write_baseline as write_baseline_file
         from lakekit.lint.options import lint_options
         from lakekit.lint.run import run_lint_query
 
         options = lint_options(self.settings.lint, select=select, ignore=ignore)
+        if max_cost is not None:
+            options = replace(options, max_cost=check_max_cost(max_cost))
+        if baseline is not None:
+            options = replace(options, baseline=read_baseline(baseline) if isinstance(baseline, str) else dict(baseline))
         if isinstance(sources, (str, os.PathLike)):
             sources = [sources]
         catalog, where = self.existing_catalog()
-        return run_lint_query(sources, options=options, catalog=catalog, catalog_where=where,
-                              table_stats=table_stats)
+        result = run_lint_query(sources, options=options, catalog=catalog, catalog_where=where,
+                                table_stats=table_stats, pricer=self._statement_price if catalog else None,
+                                fix=fix)
+        if write_baseline is not None:
+            if catalog is None:
+                raise UsageError(f"--write-baseline needs a catalog to estimate with and there is none at {where}")
+            write_baseline_file(write_baseline, result.estimates)
+        return result
+
+    def _statement_price(self, sql: str) -> StatementPrice | None:
+        """One statement's estimate as the linter needs it; None when it cannot be planned
+        (an unknown table: Q010 says so)."""
+        from lakekit.errors import LakekitError
+        from lakekit.lint.pricing import ScanAdvice, StarSavings, StatementPrice
+        from lakekit.plan.query_plan import scan_bytes
+        from lakekit.sql import parse_statements
+        from lakekit.sql.scans import named_columns
+
+        try:
+            plan = self.plan(sql)
+        except LakekitError:
+            return None
+        est = plan.estimate
+        advice = tuple(
+            ScanAdvice(a.table, a.alias, a.table_offset, a.message, a.predicate, a.bytes_scanned_with, a.cost_usd_with)
+            for a in est.advice
+        )
+        star = []
+        written = parse_statements(sql)[0]
+        for sp in plan.plans:
+            if not sp.scan.star:
+                continue
+            with_named = est.bytes_scanned - sp.estimate.bytes_scanned + scan_bytes(
+                sp, named_columns(written, sp.scan.alias) & set(sp.scan.columns))
+            offset = (sp.scan.node.this.meta or {}).get("start") if sp.scan.node.this is not None else None
+            star.append(StarSavings(sp.table.qualified_name, sp.scan.alias, offset, with_named, est.cost_of(with_named)))
+        return StatementPrice(est.bytes_scanned, est.bytes_billed, est.cost_usd, est.price_per_tb_usd, advice, tuple(star))
 
     def lint_layout(
         self,
@@ -459,12 +536,16 @@ def lint_query(
     table_stats: bool = False,
     select: RuleCodes = None,
     ignore: RuleCodes = None,
+    fix: bool = False,
+    max_cost: float | None = None,
+    baseline: str | Mapping[str, int] | None = None,
+    write_baseline: str | None = None,
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
     boto3_session: boto3.Session | None = None,
 ) -> LintResult:
-    """Lint SQL in Athena's dialect with the query rules Q001-Q010 (:meth:`Lake.lint_query`).
+    """Lint SQL in Athena's dialect with the query rules Q001-Q012 (:meth:`Lake.lint_query`).
 
     Args:
         sources: SQL files, folders (their ``*.sql``), SQL text, or ``(name, text)`` pairs.
@@ -473,13 +554,18 @@ def lint_query(
             assumed when none does.
         select: rule codes or prefixes to run (default: ``[lint] select`` or all).
         ignore: rule codes or prefixes to skip.
+        fix: rewrite the SQL files with the safe fixes (Q002).
+        max_cost: dollars a statement's estimate may cost (Q011 over-budget).
+        baseline: a baseline file (or mapping) of path -> bytes (Q012 cost-increase).
+        write_baseline: record this run's estimates in that file.
 
     >>> sql = "SELECT country, count(DISTINCT user_id) FROM events WHERE dt = '2024-03-07' GROUP BY country"
     >>> [(v.code, v.column) for v in lint_query([sql], warehouse="/nonexistent").violations]
     [('Q006', 17)]
     """
     with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
-        return lake.lint_query(sources, table_stats=table_stats, select=select, ignore=ignore)
+        return lake.lint_query(sources, table_stats=table_stats, select=select, ignore=ignore, fix=fix,
+                               max_cost=max_cost, baseline=baseline, write_baseline=write_baseline)
 
 
 def lint_layout(

@@ -98,7 +98,7 @@ def _register() -> None:
     """Attach the command modules; each owns one family of commands."""
     import importlib
 
-    for module in ("ingest", "tables", "sample", "query", "lint", "catalog"):
+    for module in ("ingest", "tables", "sample", "query", "lint", "catalog", "history"):
         mod = importlib.import_module(f"lakekit.cli.{module}")
         for command in getattr(mod, "COMMANDS", []):
             main.add_command(command)

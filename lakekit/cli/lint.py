@@ -28,10 +28,12 @@ def lint_options(f: Callable) -> Callable:
 
 
 def _report(result, fmt: str, as_json: bool) -> None:
-    from lakekit.lint.formatters import render
+    from lakekit.lint.formatters import format_fixed, render
 
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if result.fixed:
+        click.echo(format_fixed(result.fixed), err=True)
     click.echo(render("json" if as_json else fmt, result.violations, result.rules))
     sys.exit(result.exit_code)
 
@@ -53,22 +55,35 @@ def lint() -> None:
 @lint.command("query")
 @click.argument("sources", nargs=-1, required=True, metavar="FILE|SQL...")
 @click.option("--table-stats", is_flag=True, help="Require the catalog: its partition keys, sizes (Q007) and columns (Q010).")
+@click.option("--fix", is_flag=True, help="Rewrite the SQL files with the safe fixes (Q002: the partition predicate "
+              "the timestamp range implies) and say what changed.")
+@click.option("--max-cost", type=float, default=None, metavar="USD",
+              help="Q011 over-budget: a statement whose estimate costs more than USD. [max_cost in [lint]]")
+@click.option("--baseline", default=None, metavar="FILE",
+              help="Q012 cost-increase: a file whose estimate is more than 10% above FILE's figure for it.")
+@click.option("--write-baseline", default=None, metavar="FILE",
+              help="Record this run's estimates (path -> bytes scanned) in FILE.")
 @lint_options
 @lake_options
 @json_option
-def lint_query(sources, table_stats, select, ignore, fmt, warehouse, catalog, as_json) -> None:
-    """Lint SQL (Athena's dialect) with the query rules Q001-Q010.
+def lint_query(sources, table_stats, fix, max_cost, baseline, write_baseline, select, ignore, fmt,
+               warehouse, catalog, as_json) -> None:
+    """Lint SQL (Athena's dialect) with the query rules Q001-Q012.
 
     FILE|SQL: .sql files, folders (their .sql files), SQL text, or - for stdin.
     The catalog supplies partition keys, sizes and columns when one exists; without
-    one, year/month/day/dt/date are assumed partition keys. `-- noqa` or
-    `-- noqa: Q001,Q004` at the end of a line silences findings on that line.
+    one, year/month/day/dt/date are assumed partition keys. With a catalog, findings
+    say what fixing them saves a run, and --max-cost/--baseline make the linter a
+    cost gate for CI. `-- noqa` or `-- noqa: Q001,Q004` at the end of a line
+    silences findings on that line.
 
     \b
     Example:
       lakekit lint query queries/*.sql
       lakekit lint query "SELECT * FROM analytics.events" --select Q001,Q002
       lakekit lint query queries/ --format sarif > lint.sarif
+      lakekit lint query queries/ --fix
+      lakekit lint query queries/ --max-cost 0.05 --baseline lint-baseline.json
     """
     from lakekit.lake import open_lake
 
@@ -76,7 +91,8 @@ def lint_query(sources, table_stats, select, ignore, fmt, warehouse, catalog, as
     for source in sources:
         items.append(("<stdin>", sys.stdin.read()) if source == "-" else source)
     with open_lake(warehouse=warehouse, catalog=catalog) as lake:
-        result = lake.lint_query(items, table_stats=table_stats, select=_codes(select), ignore=_codes(ignore))
+        result = lake.lint_query(items, table_stats=table_stats, select=_codes(select), ignore=_codes(ignore),
+                                 fix=fix, max_cost=max_cost, baseline=baseline, write_baseline=write_baseline)
     _report(result, fmt, as_json)
 
 

@@ -19,14 +19,22 @@ from urllib.parse import quote
 
 from lakekit.lint.rules.base import Rule
 from lakekit.lint.violation import Violation
+from lakekit.units import human_bytes
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def _saves(v: Violation) -> str:
+    """What fixing a finding saves a run, in dollars (and bytes), for text formats."""
+    if not v.savings:
+        return ""
+    return f" (fixing it saves ${v.savings['usd']:.6f} a run, {human_bytes(v.savings['bytes'])} scanned)"
+
+
 def format_text(violations: Sequence[Violation]) -> str:
     """``path:line:col: CODE name message`` lines, then a summary line."""
-    lines = [f"{v.location}: {v.code} {v.name} {v.message}" for v in violations]
+    lines = [f"{v.location}: {v.code} {v.name} {v.message}{_saves(v)}" for v in violations]
     if violations:
         counts = Counter(v.code for v in violations)
         detail = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
@@ -34,6 +42,14 @@ def format_text(violations: Sequence[Violation]) -> str:
         lines.append(f"Found {len(violations)} {noun} ({detail}).")
     else:
         lines.append("All checks passed!")
+    return "\n".join(lines)
+
+
+def format_fixed(fixed: Sequence[Violation]) -> str:
+    """What ``--fix`` changed, one line a fix, then a summary line."""
+    lines = [f"{v.location}: {v.code} fixed: {v.fix}" for v in fixed]
+    files = len({v.path for v in fixed})
+    lines.append(f"Fixed {len(fixed)} problem{'s' if len(fixed) != 1 else ''} in {files} file{'s' if files != 1 else ''}.")
     return "\n".join(lines)
 
 
@@ -55,7 +71,7 @@ def format_github(violations: Sequence[Violation]) -> str:
     lines = []
     for v in violations:
         d = v.to_dict()
-        message = d["message"] + (f" (fix: {d['fix']})" if d["fix"] else "")
+        message = d["message"] + _saves(v) + (f" (fix: {d['fix']})" if d["fix"] else "")
         lines.append(
             f"::error file={_escape_property(d['path'])},line={d['line']},col={d['column']},"
             f"title={_escape_property(d['code'] + ' ' + d['name'])}::{_escape_data(message)}"
@@ -86,7 +102,7 @@ def sarif_document(violations: Sequence[Violation], rules: Sequence[type[Rule]],
             "ruleId": d["code"],
             "ruleIndex": index[d["code"]],
             "level": "error",
-            "message": {"text": d["message"] + (f" (fix: {d['fix']})" if d["fix"] else "")},
+            "message": {"text": d["message"] + _saves(v) + (f" (fix: {d['fix']})" if d["fix"] else "")},
             "locations": [
                 {
                     "physicalLocation": {
@@ -96,8 +112,13 @@ def sarif_document(violations: Sequence[Violation], rules: Sequence[type[Rule]],
                 }
             ],
         }
+        properties = {}
         if d["fix"]:
-            result["properties"] = {"fix": d["fix"]}
+            properties["fix"] = d["fix"]
+        if v.savings:
+            properties["savings"] = dict(v.savings)
+        if properties:
+            result["properties"] = properties
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,

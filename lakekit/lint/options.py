@@ -21,6 +21,7 @@ from typing import Any
 
 from lakekit.errors import UsageError
 from lakekit.layout import parse_size
+from lakekit.lint.baseline import read_baseline
 
 #: partition keys assumed when no catalog says which columns are partition keys.
 ASSUMED_PARTITION_KEYS = ("year", "month", "day", "dt", "date")
@@ -77,6 +78,15 @@ def _codes(value: Any, what: str) -> tuple[str, ...]:
     return tuple(str(item).strip().upper() for item in items if str(item).strip())
 
 
+def _baseline(value: Any) -> Mapping[str, int]:
+    """``[lint] baseline``: a baseline file's path, or the path -> bytes mapping itself."""
+    if isinstance(value, str):
+        return read_baseline(value)
+    if isinstance(value, Mapping) and all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
+        return {str(k): int(v) for k, v in value.items()}
+    raise UsageError("[lint] baseline must be a baseline file's path (written by --write-baseline)")
+
+
 def lint_options(
     config: Mapping[str, Any] | None = None,
     *,
@@ -85,7 +95,7 @@ def lint_options(
 ) -> LintOptions:
     """Options from the ``[lint]`` table, then flags (a flag replaces the file's value)."""
     config = dict(config or {})
-    known = {f.name for f in fields(LintOptions)} - {"partition_keys_configured", "baseline"}
+    known = {f.name for f in fields(LintOptions)} - {"partition_keys_configured"}
     unknown = sorted(set(config) - known)
     if unknown:
         raise UsageError(f"[lint] has unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -103,6 +113,8 @@ def lint_options(
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise UsageError(f"[lint] max_cost must be dollars, a number, not {value!r}")
             values[key] = check_max_cost(float(value), "[lint] max_cost")
+        elif key == "baseline":
+            values[key] = _baseline(value)
         elif key == "partition_keys":
             keys = _codes(value, key)
             values[key] = tuple(k.lower() for k in keys)

@@ -20,6 +20,10 @@ class LintResult:
     checked: list[str] = field(default_factory=list)
     #: the rules that ran, for output formats that describe them (SARIF)
     rules: list[type[Rule]] = field(default_factory=list)
+    #: what ``--fix`` changed: the findings it fixed (their files were rewritten)
+    fixed: list[Violation] = field(default_factory=list)
+    #: path -> estimated bytes scanned of its statements (what ``--write-baseline`` records)
+    estimates: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

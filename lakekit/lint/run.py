@@ -18,6 +18,7 @@ from lakekit.lint import targets as tg
 from lakekit.lint.catalog_view import CatalogView
 from lakekit.lint.noqa import is_silenced
 from lakekit.lint.options import LintOptions
+from lakekit.lint.pricing import Pricer, StatementPrice
 from lakekit.lint.result import LintResult
 from lakekit.lint.rules import LayoutRule, select_rules
 from lakekit.lint.rules.query import QueryContext
@@ -73,16 +74,23 @@ def run_lint_query(
     catalog: Catalog | None,
     catalog_where: str,
     table_stats: bool = False,
+    pricer: Pricer | None = None,
+    fix: bool = False,
 ) -> LintResult:
-    """Lint SQL in Athena's dialect with the query rules (Q001-Q010).
+    """Lint SQL in Athena's dialect with the query rules (Q001-Q012).
 
     Args:
         sources: SQL files, folders (their ``*.sql``), SQL text, or ``(name, text)`` pairs.
-        options: the ``[lint]`` settings with the run's select and ignore applied.
+        options: the ``[lint]`` settings with the run's select and ignore applied
+            (and ``max_cost``/``baseline`` for the cost gate, Q011/Q012).
         catalog: the lake's catalog when one exists (partition keys, sizes, columns);
             without it partition keys are assumed.
         catalog_where: where the catalog was looked for, for notes and errors.
         table_stats: insist on the catalog.
+        pricer: estimates one statement (findings then carry savings, and Q011/Q012
+            can judge); None without a catalog.
+        fix: rewrite the SQL files with the safe fixes (Q002, Q003: the partition
+            predicate the timestamp range implies) and report what was fixed.
 
     Returns:
         A :class:`LintResult`; ``-- noqa`` comments have already been applied.
@@ -123,17 +131,77 @@ def run_lint_query(
             notes.append(f"{os.fspath(path)}: no .sql files found")
     view = CatalogView(cat, options.partition_keys)
     instances = [rule() for rule in rules]
+    wants_price = pricer is not None and (fix or codes & PRICED_CODES)
     violations: list[Violation] = []
+    estimates: dict[str, int] = {}
+    fixed: list[Violation] = []
     for path, text in pairs:
-        source = SqlSource(path, text)
-        for statement in source.statements:
-            ctx = QueryContext(source, statement, view, options, notes)
-            for rule in instances:
-                for violation in rule.check(ctx):
-                    if not is_silenced(source.noqa, violation.line, violation.code):
-                        violations.append(violation)
+        found, total = _lint_source(path, text, view, options, notes, instances, pricer if wants_price else None)
+        if fix and found and os.path.isfile(path):
+            done, text = _apply_fixes(path, text, found)
+            if done:
+                fixed += done
+                found, total = _lint_source(path, text, view, options, notes, instances,
+                                            pricer if wants_price else None)
+        violations += found
+        if total is not None:
+            estimates[path] = total
     violations = sorted(set(violations), key=Violation.sort_key)
-    return LintResult(violations, notes, [p for p, _ in pairs], rules)
+    return LintResult(violations, notes, [p for p, _ in pairs], rules, fixed=fixed, estimates=estimates)
+
+
+#: rules whose findings are priced, or that judge the price
+PRICED_CODES = {"Q001", "Q002", "Q003", "Q011", "Q012"}
+
+
+def _lint_source(
+    path: str, text: str, view: CatalogView, options: LintOptions, notes: list[str],
+    instances: list, pricer: Pricer | None,
+) -> tuple[list[Violation], int | None]:
+    """One source's findings, and its statements' estimated bytes scanned (None: not priced)."""
+    source = SqlSource(path, text)
+    spans = source.statement_spans
+    prices: list[StatementPrice | None] = []
+    if pricer is not None and spans:
+        prices = [pricer(text[start:end]) for start, end in spans]
+    found: list[Violation] = []
+    for i, statement in enumerate(source.statements):
+        ctx = QueryContext(source, statement, view, options, notes,
+                           price=prices[i] if prices else None,
+                           offset=spans[i][0] if spans else 0,
+                           source_prices=prices)
+        for rule in instances:
+            for violation in rule.check(ctx):
+                if not is_silenced(source.noqa, violation.line, violation.code):
+                    found.append(violation)
+    total = sum(p.bytes_scanned for p in prices) if prices and all(p is not None for p in prices) else None
+    return found, total
+
+
+def _apply_fixes(path: str, text: str, found: list[Violation]) -> tuple[list[Violation], str]:
+    """Rewrite ``path`` with the findings' safe fixes (one edit set a finding; a set that
+    overlaps one already taken waits for the next run). Returns the fixed findings."""
+    from lakekit.lint.fix import apply_edits
+
+    taken: list = []
+    done: list[Violation] = []
+    for violation in sorted(found, key=Violation.sort_key):
+        if not violation.edits:
+            continue
+        spans = [(e.start, e.end) for e in taken]
+        if any(e.start < end and start < e.end or e.start == start for e in violation.edits for start, end in spans):
+            continue
+        taken += violation.edits
+        done.append(violation)
+    if not done:
+        return [], text
+    fixed = apply_edits(text, taken)
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(fixed)
+    except OSError as ex:
+        raise UsageError(f"cannot write the fixed {path}: {ex.strerror}") from ex
+    return done, fixed
 
 
 def _target_kind(target: str) -> str:

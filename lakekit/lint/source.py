@@ -60,6 +60,33 @@ class SqlSource:
     def noqa(self) -> NoqaMarks:
         return parse_noqa(self.text)
 
+    @cached_property
+    def statement_spans(self) -> list[tuple[int, int]]:
+        """(start, end) offsets of each statement's text, in :attr:`statements` order
+        (empty when the tokens and the statements do not line up)."""
+        from sqlglot.dialects.athena import Athena
+        from sqlglot.tokens import TokenType
+
+        spans: list[tuple[int, int]] = []
+        first = last = None
+        depth = 0
+        for token in Athena().tokenize(self.text):
+            if token.token_type == TokenType.L_PAREN:
+                depth += 1
+            elif token.token_type == TokenType.R_PAREN:
+                depth -= 1
+            if token.token_type == TokenType.SEMICOLON and depth == 0:
+                if first is not None:
+                    spans.append((first, last + 1))
+                first = last = None
+                continue
+            if first is None:
+                first = token.start
+            last = token.end
+        if first is not None:
+            spans.append((first, last + 1))
+        return spans if len(spans) == len(self.statements) else []
+
     # -- positions ---------------------------------------------------------------------
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column of a character offset."""

@@ -38,9 +38,11 @@ def test_every_rule_has_four_fail_and_four_pass_cases():
 
 
 @pytest.mark.parametrize("code, outcome, case", CASES)
-def test_rule_case(code, outcome, case, query_catalog, no_catalog, tmp_path):
+def test_rule_case(code, outcome, case, query_catalog, no_catalog, tmp_path, request):
     if code.startswith("Q"):
         settings = query_catalog if case.get("catalog") else no_catalog
+        if case.get("lake"):  # a real lake of Parquet files, so that statements can be priced
+            settings = request.getfixturevalue("priced_lake").settings
         settings = with_lint_config(settings, case.get("options"))
         result = lint_query([case["sql"]], select=[code], settings=settings)
     else:

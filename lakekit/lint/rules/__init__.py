@@ -1,7 +1,7 @@
 """The rule registry: every lint rule, by code, in one place.
 
 >>> sorted(RULES)[:3], len(RULES)
-(['L000', 'L001', 'L002'], 22)
+(['L000', 'L001', 'L002'], 24)
 >>> [r.code for r in select_rules(select=("Q00",), ignore=("Q004",))][:4]
 ['Q001', 'Q002', 'Q003', 'Q005']
 """

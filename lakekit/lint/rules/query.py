@@ -63,6 +63,14 @@ class QueryContext:
         line, column = self.source.position(node)
         return rule.violation(self.source.path, line, column, message, fix, savings=savings, edits=edits)
 
+    def at_statement(self, rule: Rule, message: str, fix: str | None = None) -> Violation:
+        """A finding on the whole statement, at its first token."""
+        if self.source.statement_spans:
+            line, column = self.source.line_col(self.offset)
+        else:
+            line, column = self.source.position(self.statement)
+        return rule.violation(self.source.path, line, column, message, fix)
+
     def table_offsets(self, tables: Iterable[exp.Expression]) -> set[int | None]:
         """Offsets, relative to the statement's text, of these tables' names (to find their scans)."""
         found: set[int | None] = set()
@@ -353,7 +361,6 @@ class PartitionKeyInFunction(QueryRule):
                 "it prunes no partition",
                 fix,
                 savings=ctx.price.savings(advice.bytes_scanned_with, advice.cost_usd_with) if advice else None,
-                edits=_advice_edits(ctx, advice),
             )
 
 
@@ -866,8 +873,8 @@ class OverBudget(QueryRule):
         budget = ctx.options.max_cost
         if budget is None or ctx.price is None or ctx.price.cost_usd <= budget:
             return
-        yield ctx.at(
-            self, ctx.statement,
+        yield ctx.at_statement(
+            self,
             f"estimated cost ${ctx.price.cost_usd:.6f} a run ({human_bytes(ctx.price.bytes_billed)} billed, "
             f"{human_bytes(ctx.price.bytes_scanned)} scanned) is over the budget ${budget:.6f}",
             "bound the partitions and name only the columns needed (lakekit query --dry-run shows the scans)",
@@ -922,8 +929,8 @@ class CostIncrease(QueryRule):
         if now <= recorded * (1 + self.tolerance):
             return
         growth = f"{now / recorded:.1f}x" if recorded else "from nothing"
-        yield ctx.at(
-            self, ctx.statement,
+        yield ctx.at_statement(
+            self,
             f"estimate grew to {human_bytes(now)} scanned from {human_bytes(recorded)} in the baseline ({growth}, "
             f"${sum(p.cost_usd for p in ctx.source_prices):.6f} a run)",
             "bound the scan again, or record the new figure with --write-baseline",
