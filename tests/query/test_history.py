@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import boto3
 import pytest
@@ -68,10 +69,10 @@ def test_a_catalog_that_cannot_be_written_records_nothing_and_the_query_still_ru
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode: False if (mode & os.W_OK and
                         os.path.abspath(p) in (path, os.path.dirname(path))) else real_access(p, mode))
-    before = open(path, "rb").read()
+    before = Path(path).read_bytes()
     result = lakekit.run_query("SELECT count(*) AS n FROM lake.clicks", settings=lake.settings)
     assert result.table.to_pylist() == [{"n": 24 * 1200}]
-    assert open(path, "rb").read() == before
+    assert Path(path).read_bytes() == before
     assert LocalHistory(path).list() == []
 
 

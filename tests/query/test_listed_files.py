@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -78,10 +79,10 @@ def test_statistics_stay_in_memory_where_the_catalog_cannot_be_written(lake, mon
                         (path, os.path.dirname(path))) else real_access(p, mode))
     extra = os.path.join(lake.partition_dir(dt.date(2024, 3, 2)), "other.parquet")
     pq.write_table(_extra_file(10), extra)
-    catalog_bytes = open(path, "rb").read()
+    catalog_bytes = Path(path).read_bytes()
     sql = "SELECT amount FROM lake.clicks WHERE day = '02'"
     first = lakekit.estimate(sql, settings=lake.settings)
-    assert open(path, "rb").read() == catalog_bytes
+    assert Path(path).read_bytes() == catalog_bytes
     import lakekit.plan.file_stats as file_stats
 
     monkeypatch.setattr(file_stats, "read_file_stats", lambda *a, **k: pytest.fail("read again: not cached"))
@@ -99,7 +100,8 @@ def test_a_catalogued_file_gone_from_storage_is_an_error_naming_sync(lake):
     # other partitions are not affected, and a sync brings the catalog up to date
     assert lakekit.estimate("SELECT amount FROM lake.clicks WHERE day = '04'", settings=lake.settings)
     lakekit.sync("lake.clicks", settings=lake.settings)
-    assert lakekit.estimate("SELECT amount FROM lake.clicks WHERE day = '03'", settings=lake.settings).tables[0].files_scanned == 1
+    synced = lakekit.estimate("SELECT amount FROM lake.clicks WHERE day = '03'", settings=lake.settings)
+    assert synced.tables[0].files_scanned == 1
 
 
 def test_whole_table_listing_and_per_partition_listing_agree(lake, monkeypatch):
