@@ -3,6 +3,7 @@ the table when it already exists."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,7 +64,7 @@ def resolve_options(
     table = table or (lay.table if lay else None)
     if not table:
         raise UsageError("no table given; pass --table DB.TABLE or --layout FILE")
-    database, name = parse_table_name(table)
+    database, name = parse_table_name(_valid_table_name(table))
     ts = timestamp_column or (lay.timestamp_column if lay else None)
     # The column is named as the table names it: "Order Date" and order_date alike.
     ts = sanitize_name(ts) if ts else None
@@ -93,6 +94,23 @@ def resolve_options(
         partition_by_given=partition_by is not None or lay is not None,
         partition_by_flag=partition_by is not None,
     )
+
+
+_TABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+
+
+def _valid_table_name(table: str) -> str:
+    """``DB.TABLE`` as given, when both parts are already names Glue and Athena keep as
+    they are; else a usage error with the spelling that would be (SPEC: refused, not
+    silently renamed, so the name a user types is the name every tool shows)."""
+    parts = table.split(".")
+    if len(parts) == 2 and all(parts) and not all(_TABLE_NAME.fullmatch(p) for p in parts):
+        suggested = ".".join(sanitize_name(p).strip("_") or "t" for p in parts)
+        if suggested != table and _TABLE_NAME.fullmatch(suggested.split(".")[0] or "-") \
+                and _TABLE_NAME.fullmatch(suggested.split(".")[1] or "-"):
+            raise UsageError(f"table name {table!r} is not allowed: database and table names are lower-case letters, "
+                             f"digits and '_', not starting with '_'; use --table {suggested}")
+    return table
 
 
 def _layout_of(layout: str | Layout | None) -> Layout | None:

@@ -435,3 +435,12 @@ def test_a_single_line_json_array_is_read_in_bounded_memory(tmp_path):
     # Memory follows the block size, not the line: 10x the input, about the same peak.
     assert rss_large < rss_small * 1.3 + 40, (rss_small, rss_large)
     assert sql(str(tmp_path / "w2"), "SELECT count(*), sum(id) FROM t", "m", "l") == [(500_000, sum(range(500_000)))]
+
+
+@pytest.mark.parametrize("table,suggested", [("Analytics.Events", "analytics.events"), ("my-db.t", "my_db.t"),
+                                             ("_x.t", "x.t")])
+def test_table_names_must_already_be_valid(tmp_path, warehouse, table, suggested):
+    src = corpus.jsonl(tmp_path / "e.jsonl", [{"id": 1}])
+    proc = run_cli("ingest", src, "--table", table, "--warehouse", warehouse)
+    assert proc.returncode == 2 and f"use --table {suggested}" in proc.stderr, proc.stderr
+    assert catalog_of(warehouse).list_tables() == []
