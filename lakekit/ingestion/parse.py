@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from lakekit.ingestion.framing import MAX_NESTING, may_be_too_deep, nesting_depth, refrain_damaged
+from lakekit.ingestion.framing import MAX_NESTING, may_be_too_deep, nesting_depth, refrain_damaged, split_values
 from lakekit.ingestion.sources import Block
 from lakekit.ingestion.values import NULL_MARKERS
 
@@ -189,7 +189,7 @@ def _check_utf8(block: Block, csv: bool) -> tuple[list[tuple[int, bytes]] | None
         return None, []
     except UnicodeDecodeError:
         pass
-    records = block.records(split_lines=not csv)
+    records = block.records()
     good, rejects = [], []
     for line, raw in records:
         try:
@@ -212,7 +212,7 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
         try:
             table = parser(block.data) if block.data else None
         except _RowError:
-            records = block.records(split_lines=not csv)
+            records = block.records()
         else:
             if table is not None:
                 out.tables.append(table)
@@ -343,6 +343,17 @@ class _Splitter:
     def _records(self, i: int, j: int) -> list[tuple[int, bytes]]:
         return list(zip(self.lines[i:j], self.raws[i:j]))
 
+    def _several_values(self, i: int, table: pa.Table) -> None:
+        """A line that parsed to several rows: objects one after another on one line
+        (``{...} {...}``) are a record each; anything else is a reject."""
+        values = split_values(self.raws[i].decode("utf-8", "surrogateescape"))
+        if values is None or len(values) != table.num_rows:
+            self._reject(i, "record did not parse to exactly one row")
+            return
+        self.out.tables.append(table)
+        self.out.row_records.append([(self.lines[i], v.encode("utf-8", "surrogateescape")) for _, v in values])
+        self.parser.pin(table.schema)
+
     def run(self, i: int, j: int) -> None:
         pos = i
         while pos < j:
@@ -373,7 +384,7 @@ class _Splitter:
                 continue
             if table.num_rows != end - pos:  # a record that is not exactly one row
                 if end - pos == 1:
-                    self._reject(pos, "record did not parse to exactly one row")
+                    self._several_values(pos, table)
                 else:
                     mid = pos + (end - pos) // 2
                     self.run(pos, mid)

@@ -277,12 +277,12 @@ def _prepare(run: Run, block: Block, parser, names: list[str] | None, first_bloc
                 f"timestamp column {ts!r} is not in {block.source.name} "
                 f"(fields: {', '.join(piece.column_names[:12])}); pass --timestamp-column with one of them")
 
-        def record_raw(i: int, records=records):
+        def record_raw(i: int, records=records, rows=piece.num_rows):
             nonlocal block_records
             if records is not None:
                 return records[i][1]
             if block_records is None:
-                block_records = block.records(split_lines=True)
+                block_records = _block_records(block, rows)
             return block_records[i][1] if i < len(block_records) else None
 
         rules = ReadRules(text=names is not None, timestamp_format=run.opts.timestamp_format,
@@ -292,6 +292,13 @@ def _prepare(run: Run, block: Block, parser, names: list[str] | None, first_bloc
             result = conform(piece, run.schema, rules)
         pieces.append((result, records, split_by_partition(result.table, result.keys)))
     return _Prepared(parsed, pieces)
+
+
+def _block_records(block: Block, rows: int) -> list[tuple[int, bytes]]:
+    """The (line, raw) of each row of a block parsed whole: its lines, unless a line
+    held several objects (then the rows outnumber the lines)."""
+    records = block.records()
+    return records if len(records) == rows else block.records(split_lines=True)
 
 
 def _consume(run: Run, block: Block, prepared: _Prepared, counts: SourceCounts) -> None:
@@ -304,7 +311,7 @@ def _consume(run: Run, block: Block, prepared: _Prepared, counts: SourceCounts) 
         if result.bad:
             if records is None:
                 if block_records is None:
-                    block_records = block.records(split_lines=True)
+                    block_records = _block_records(block, sum(r.table.num_rows + len(r.bad) for r, _, _ in prepared.pieces))
                 records = block_records
             for index, message, kind in result.bad:
                 line, raw = records[index] if index < len(records) else (block.first_line, b"")
