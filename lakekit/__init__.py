@@ -27,6 +27,7 @@ _EXPORTS = {
     "crawl": "lakekit.lake",
     "estimate": "lakekit.lake",
     "ingest": "lakekit.lake",
+    "ingest_stream": "lakekit.lake",
     "lint_layout": "lakekit.lake",
     "lint_query": "lakekit.lake",
     "open_catalog": "lakekit.catalog",
@@ -45,7 +46,19 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lakekit.config import Settings, resolve_settings  # noqa: F401
     from lakekit.engines.base import QueryResult  # noqa: F401
     from lakekit.ingestion.run import IngestResult  # noqa: F401
-    from lakekit.lake import Lake, crawl, estimate, ingest, lint_layout, lint_query, open_lake, query, run_query, sync  # noqa: F401
+    from lakekit.lake import (  # noqa: F401
+        Lake,
+        crawl,
+        estimate,
+        ingest,
+        ingest_stream,
+        lint_layout,
+        lint_query,
+        open_lake,
+        query,
+        run_query,
+        sync,
+    )
     from lakekit.lint.result import LintResult  # noqa: F401
 
 

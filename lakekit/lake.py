@@ -15,9 +15,11 @@ method and close it.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lakekit.config import Settings, check_max_cost, resolve_settings
 from lakekit.errors import UsageError
@@ -35,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from lakekit.catalog.sync import SyncResult
     from lakekit.engines import Engine, QueryResult
     from lakekit.ingestion.run import IngestResult
+    from lakekit.ingestion.stream import StreamStatus
+    from lakekit.ingestion.transform import Transformer
     from lakekit.layout import Layout
     from lakekit.lint.pricing import StatementPrice
     from lakekit.lint.result import LintResult
@@ -46,6 +50,7 @@ __all__ = [
     "crawl",
     "estimate",
     "ingest",
+    "ingest_stream",
     "lint_layout",
     "lint_query",
     "open_lake",
@@ -130,6 +135,8 @@ class Lake:
         memory_budget: int | None = None,
         block_size: int | None = None,
         progress: bool = False,
+        transform: str | Transformer | None = None,
+        backup: str | None = None,
     ) -> IngestResult:
         """Ingest JSON Lines / CSV sources into a partitioned Parquet table and register it.
 
@@ -147,6 +154,9 @@ class Lake:
             null_values: the text values that are NULL, instead of pandas' default markers.
             timestamp_format: a strftime pattern for the timestamp column's values.
             memory_budget: bytes of rows buffered before the largest buffers are written.
+            transform: ``MODULE:FUNCTION`` (or a loaded :class:`Transformer`) applied to the
+                records before they are parsed; see :mod:`lakekit.ingestion.transform`.
+            backup: a folder or ``s3://`` prefix that receives a compressed copy of each source.
 
         Returns:
             :class:`IngestResult`, the same fields as the command's JSON.
@@ -154,6 +164,10 @@ class Lake:
         from lakekit.ingestion.options import resolve_options
         from lakekit.ingestion.run import run_ingest
 
+        listed = [sources] if isinstance(sources, str) else list(sources)
+        if "-" in listed:
+            raise UsageError("stdin (-) is a stream committed in batches, one result each: call "
+                             "Lake.ingest_stream (lakekit.ingest_stream), or run `lakekit ingest -`")
         options = resolve_options(
             table=table, layout=layout, timestamp_column=timestamp_column, partition_by=partition_by,
             input_format=input_format, compression=compression, target_file_size=target_file_size,
@@ -163,7 +177,67 @@ class Lake:
         return run_ingest(
             sources=sources, options=options, storage=self.storage, catalog=self.catalog, force=force,
             memory_budget=memory_budget, block_size=block_size, progress=progress,
+            transform=_transformer(transform), backup=backup,
         )
+
+    def ingest_stream(
+        self,
+        input: BinaryIO | int | None = None,
+        table: str | None = None,
+        *,
+        timestamp_column: str | None = None,
+        partition_by: str | Sequence[str] | None = None,
+        input_format: str = "auto",
+        compression: str | None = None,
+        target_file_size: str | int | None = None,
+        max_rejects: int | None = None,
+        layout: str | Layout | None = None,
+        force: bool = False,
+        delimiter: str | None = None,
+        null_values: Sequence[str] | None = None,
+        timestamp_format: str | None = None,
+        buffer_size: str | int | None = None,
+        buffer_interval: str | float | None = None,
+        transform: str | Transformer | None = None,
+        backup: str | None = None,
+        memory_budget: int | None = None,
+        block_size: int | None = None,
+        on_batch: Callable[[IngestResult], None] | None = None,
+        on_progress: Callable[[StreamStatus], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> list[IngestResult]:
+        """Stream records from ``input`` (stdin by default) into a table, one atomic commit
+        per batch, until end of input or ``stop`` is set (what is buffered is committed).
+
+        A batch is cut when ``buffer_size`` bytes (default 64MiB) have arrived or
+        ``buffer_interval`` seconds (default 60s) have passed since its first record.
+        Records not committed yet are spooled in ``<warehouse>/_lakekit/spool/`` and
+        committed first by the next stream into the table, exactly once.
+
+        Returns:
+            One :class:`IngestResult` per batch (committed, or skipped as a repeat).
+        """
+        from lakekit.ingestion.options import resolve_options
+        from lakekit.ingestion.stream import DEFAULT_BUFFER_INTERVAL, DEFAULT_BUFFER_SIZE, StreamIngest
+        from lakekit.layout import parse_duration, parse_size
+
+        options = resolve_options(
+            table=table, layout=layout, timestamp_column=timestamp_column, partition_by=partition_by,
+            input_format=input_format, compression=compression, target_file_size=target_file_size,
+            mode="append", max_rejects=max_rejects, projection=None, delimiter=delimiter,
+            null_values=null_values, timestamp_format=timestamp_format,
+        )
+        stream = StreamIngest(
+            input=sys.stdin.buffer if input is None else input, options=options, storage=self.storage,
+            catalog=self.catalog,
+            buffer_size=parse_size(buffer_size, "--buffer-size") if buffer_size is not None else DEFAULT_BUFFER_SIZE,
+            buffer_interval=(parse_duration(buffer_interval, "--buffer-interval") if buffer_interval is not None
+                             else DEFAULT_BUFFER_INTERVAL),
+            transform=_transformer(transform), backup=backup, force=force, memory_budget=memory_budget,
+            block_size=block_size, on_batch=on_batch, on_progress=on_progress,
+            stop=stop if stop is not None else threading.Event(),
+        )
+        return stream.run()
 
     # -- queries ---------------------------------------------------------------------------
     def plan(self, sql: str, *, price_per_tb: float | None = None) -> QueryPlan:
@@ -399,6 +473,14 @@ class Lake:
         return {"table": found.qualified_name, "location": found.location, "purged": purge}
 
 
+def _transformer(transform: str | Transformer | None) -> Transformer | None:
+    from lakekit.ingestion.transform import Transformer, load_transform
+
+    if transform is None or isinstance(transform, Transformer):
+        return transform
+    return load_transform(transform)
+
+
 def open_lake(
     *,
     warehouse: str | None = None,
@@ -441,6 +523,8 @@ def ingest(
     memory_budget: int | None = None,
     block_size: int | None = None,
     progress: bool = False,
+    transform: str | Transformer | None = None,
+    backup: str | None = None,
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
@@ -462,6 +546,55 @@ def ingest(
             max_rejects=max_rejects, layout=layout, force=force, projection=projection, delimiter=delimiter,
             null_values=null_values, timestamp_format=timestamp_format,
             memory_budget=memory_budget, block_size=block_size, progress=progress,
+            transform=transform, backup=backup,
+        )
+
+
+def ingest_stream(
+    input: BinaryIO | int | None = None,
+    table: str | None = None,
+    *,
+    timestamp_column: str | None = None,
+    partition_by: str | Sequence[str] | None = None,
+    input_format: str = "auto",
+    compression: str | None = None,
+    target_file_size: str | int | None = None,
+    max_rejects: int | None = None,
+    layout: str | Layout | None = None,
+    force: bool = False,
+    delimiter: str | None = None,
+    null_values: Sequence[str] | None = None,
+    timestamp_format: str | None = None,
+    buffer_size: str | int | None = None,
+    buffer_interval: str | float | None = None,
+    transform: str | Transformer | None = None,
+    backup: str | None = None,
+    memory_budget: int | None = None,
+    block_size: int | None = None,
+    on_batch: Callable[[IngestResult], None] | None = None,
+    on_progress: Callable[[StreamStatus], None] | None = None,
+    stop: threading.Event | None = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: boto3.Session | None = None,
+) -> list[IngestResult]:
+    r"""Stream records into a table, one commit per batch (:meth:`Lake.ingest_stream`).
+
+    >>> import os, tempfile, json
+    >>> r, w = os.pipe()
+    >>> _ = os.write(w, (json.dumps({"id": 1, "ts": "2024-03-07T10:00:00Z"}) + "\n").encode()); os.close(w)
+    >>> [b.records_written for b in ingest_stream(r, "demo.events", timestamp_column="ts", warehouse=tempfile.mkdtemp())]
+    [1]
+    """
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.ingest_stream(
+            input, table, timestamp_column=timestamp_column, partition_by=partition_by, input_format=input_format,
+            compression=compression, target_file_size=target_file_size, max_rejects=max_rejects, layout=layout,
+            force=force, delimiter=delimiter, null_values=null_values, timestamp_format=timestamp_format,
+            buffer_size=buffer_size, buffer_interval=buffer_interval, transform=transform,
+            backup=backup, memory_budget=memory_budget, block_size=block_size, on_batch=on_batch,
+            on_progress=on_progress, stop=stop,
         )
 
 

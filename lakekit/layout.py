@@ -42,6 +42,27 @@ def parse_size(text: str | int, what: str = "size") -> int:
     return value
 
 
+_DURATION_UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str | float, what: str = "duration") -> float:
+    """``'60s'`` -> 60.0, ``'5m'`` -> 300.0, ``'1h'`` -> 3600.0; plain numbers are seconds.
+
+    >>> parse_duration("90s"), parse_duration("2m"), parse_duration(0.5), parse_duration("250ms")
+    (90.0, 120.0, 0.5, 0.25)
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
+        if not m or m.group(2).lower() not in _DURATION_UNITS:
+            raise UsageError(f"{what} {text!r} is not a duration; write it like 60s, 5m or 1h")
+        value = float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+    if value <= 0:
+        raise UsageError(f"{what} must be positive, not {text!r}")
+    return value
+
+
 def parse_partition_by(value: str | list | tuple) -> tuple[str, ...]:
     """``'year,month'`` -> ('year', 'month'); only a prefix of year, month, day is allowed."""
     items = [v.strip().lower() for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip()]

@@ -130,6 +130,11 @@ def rejects_uri(root: str, database: str, table: str, ingest_id: str) -> str:
     return lakekit_uri(root, "rejects", database, table, f"{ingest_id}.jsonl")
 
 
+def stream_spool_uri(root: str, database: str, table: str, *parts: str) -> str:
+    """The stream spool of a table: records read from stdin, not yet committed."""
+    return lakekit_uri(root, "spool", database, table, *parts)
+
+
 def manifest_uri(table_location: str, *parts: str) -> str:
     """A Glue table's manifest folder (or an object in it)."""
     return join(table_location, MANIFEST_DIR, *parts)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import signal
 import sys
+import threading
+import time
 
 import click
 
 from lakekit.cli import emit_json, json_option, lake_options, stderr_console
+from lakekit.errors import LakekitError, UsageError
 from lakekit.units import human_bytes
 
 
@@ -80,11 +86,19 @@ def _skip_pandas_probe() -> None:
 @click.option("--layout", type=click.Path(dir_okay=False), help="Layout file with table, partitioning, codec, columns.")
 @click.option("--force", is_flag=True, help="Ingest sources even if their content was ingested before.")
 @click.option("--projection/--no-projection", default=None, help="Register Athena partition projection instead of partitions.")
+@click.option("--buffer-size", metavar="SIZE", default=None,
+              help="stdin: commit a batch when this much has arrived. [default: 64MiB]")
+@click.option("--buffer-interval", metavar="DURATION", default=None,
+              help="stdin: commit a batch this long after its first record, e.g. 60s, 5m. [default: 60s]")
+@click.option("--transform", metavar="MODULE:FUNCTION", default=None,
+              help="Python function that transforms each list of records before they are written.")
+@click.option("--backup", metavar="URI", default=None,
+              help="Folder or s3:// prefix that receives a gzip copy of the raw input.")
 @lake_options
 @json_option
 def ingest_command(sources, table, timestamp_column, timestamp_format, partition_by, input_format, delimiter,
                    null_values, compression, target_file_size, mode, max_rejects, layout, force, projection,
-                   warehouse, catalog, as_json):
+                   buffer_size, buffer_interval, transform, backup, warehouse, catalog, as_json):
     """Turn JSON Lines, JSON or CSV records into a partitioned, compressed Parquet table.
 
     SOURCE is a file, folder, glob, s3:// URI, or - for stdin; .gz, .bz2 and .zst are
@@ -92,17 +106,38 @@ def ingest_command(sources, table, timestamp_column, timestamp_format, partition
     file, one JSON object a line; the table changes only when the ingest commits.
     docs/ingest.md says how formats, nulls, values and names are read.
 
+    From stdin (-) the ingest streams: a batch is committed each time --buffer-size
+    bytes have arrived or --buffer-interval has passed since its first record, until
+    end of input; SIGTERM or a first Ctrl-C commits what is buffered and stops.
+    Records not committed yet are spooled in the warehouse and committed by the next
+    run. --json then prints one document per batch, one a line.
+
     \b
     Example:
       lakekit ingest events.jsonl --table analytics.events --timestamp-column ts
       lakekit ingest 'exports/*.csv.gz' --layout layouts/events.yaml --max-rejects 100
-      zcat events.jsonl.gz | lakekit ingest - --table analytics.events --timestamp-column ts
+      tail -F app.jsonl | lakekit ingest - --table app.events --timestamp-column ts --buffer-interval 60s
     """
-    from lakekit.errors import LakekitError
     from lakekit.lake import open_lake
 
     _lean_allocator()
     _skip_pandas_probe()
+    if "-" in sources:
+        if len(sources) > 1:
+            raise UsageError("stdin (-) is streamed in batches and cannot be mixed with other sources; "
+                             "ingest the files in a run of their own")
+        if mode != "append" or projection:
+            raise UsageError("stdin (-) streams appends; --mode overwrite-partitions and --projection "
+                             "apply to files")
+        _stream(table=table, timestamp_column=timestamp_column, timestamp_format=timestamp_format,
+                partition_by=partition_by, input_format=input_format, delimiter=delimiter,
+                null_values=null_values or None, compression=compression, target_file_size=target_file_size,
+                max_rejects=max_rejects, layout=layout, force=force, buffer_size=buffer_size,
+                buffer_interval=buffer_interval, transform=transform, backup=backup, warehouse=warehouse,
+                catalog=catalog, as_json=as_json)
+        return
+    if buffer_size is not None or buffer_interval is not None:
+        raise UsageError("--buffer-size and --buffer-interval apply to stdin (-); files are committed whole")
     try:
         with open_lake(warehouse=warehouse, catalog=catalog) as lake:
             result = lake.ingest(
@@ -110,6 +145,7 @@ def ingest_command(sources, table, timestamp_column, timestamp_format, partition
                 input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
                 max_rejects=max_rejects, layout=layout, force=force, projection=projection, delimiter=delimiter,
                 null_values=null_values or None, timestamp_format=timestamp_format, progress=sys.stderr.isatty(),
+                transform=transform, backup=backup,
             )
     except LakekitError as ex:
         partial = getattr(ex, "result", None)
@@ -121,7 +157,10 @@ def ingest_command(sources, table, timestamp_column, timestamp_format, partition
     if as_json:
         emit_json(result.to_dict())
         return
-    console = stderr_console()
+    _print_summary(stderr_console(), result)
+
+
+def _print_summary(console, result) -> None:
     lines = []
     if result.skipped_sources:
         lines.append(f"skipped {len(result.skipped_sources)} source(s) already ingested into {result.table} "
@@ -147,6 +186,99 @@ def _print_reject_errors(console, errors: list[dict]) -> None:
     console.print("most common reject errors:", markup=False)
     for e in errors:
         console.print(f"  {e['count']:,} x {e['error']}", markup=False, soft_wrap=True)
+
+
+class _Signals:
+    """SIGTERM and a first SIGINT ask the stream to commit what it holds and stop; a
+    second SIGINT stops at once (what was not committed stays in the spool)."""
+
+    def __init__(self, stop: threading.Event):
+        self.stop = stop
+        self.interrupted = False
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> _Signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if signum == signal.SIGINT:
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self.interrupted = True
+        self.stop.set()
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+class _ProgressLine:
+    """One line on a terminal: records/s, batches committed, last commit time."""
+
+    def __init__(self, console, table: str):
+        from rich.live import Live
+
+        self.table = table
+        self.live = Live("", console=console, transient=True, refresh_per_second=4)
+
+    def __enter__(self) -> _ProgressLine:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.live.stop()
+
+    def update(self, st) -> None:
+        last = "never" if st.last_commit_at is None else time.strftime("%H:%M:%S", time.localtime(st.last_commit_at))
+        self.live.update(
+            f"{self.table}: {st.records_received:,} records received ({st.records_per_second:,.0f}/s), "
+            f"{human_bytes(st.buffered_bytes)} buffered, {st.batches_committed} batch(es) committed, "
+            f"last commit {last}")
+
+
+def _stream(*, table, timestamp_column, timestamp_format, partition_by, input_format, delimiter, null_values,
+            compression, target_file_size, max_rejects, layout, force, buffer_size, buffer_interval, transform, backup,
+            warehouse, catalog, as_json) -> None:
+    from lakekit.lake import open_lake
+
+    stop = threading.Event()
+    console = stderr_console()
+    progress = _ProgressLine(console, table or "stream") if console.is_terminal else None
+
+    def on_batch(result) -> None:
+        if as_json:
+            click.echo(json.dumps(result.to_dict(), default=str))
+            sys.stdout.flush()
+        else:
+            _print_summary(console, result)
+
+    with _Signals(stop) as signals, open_lake(warehouse=warehouse, catalog=catalog) as lake:
+        results: list = []
+        try:
+            with progress or contextlib.nullcontext():
+                results = lake.ingest_stream(
+                    None, table, timestamp_column=timestamp_column, timestamp_format=timestamp_format,
+                    partition_by=partition_by, input_format=input_format, delimiter=delimiter,
+                    null_values=null_values, compression=compression, target_file_size=target_file_size,
+                    max_rejects=max_rejects, layout=layout, force=force, buffer_size=buffer_size,
+                    buffer_interval=buffer_interval, transform=transform, backup=backup, on_batch=on_batch,
+                    on_progress=progress.update if progress else None, stop=stop)
+        except LakekitError as ex:
+            if as_json:
+                partial = getattr(ex.__cause__, "result", None) or getattr(ex, "result", None)
+                doc = partial.to_dict() if partial is not None else {"table": table}
+                click.echo(json.dumps({**doc, "error": {"exit_code": ex.exit_code, "message": str(ex)}}, default=str))
+            raise
+        if as_json and not results:
+            # Nothing arrived: still one document, as every --json command prints.
+            click.echo(json.dumps({"table": table, "ingest_id": None, "records_read": 0, "records_written": 0,
+                                   "records_rejected": 0, "files_written": 0, "bytes_written": 0,
+                                   "partitions_written": 0, "rejects_uri": None, "skipped_sources": [],
+                                   "seconds": 0.0, "renamed_columns": {}, "reject_errors": []}))
+        if signals.interrupted:
+            raise KeyboardInterrupt
 
 
 COMMANDS = [ingest_command]

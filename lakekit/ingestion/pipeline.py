@@ -30,6 +30,7 @@ from lakekit.ingestion.sources import (
     read_csv_blocks,
     read_value_blocks,
 )
+from lakekit.ingestion.transform import Transformer
 from lakekit.ingestion.writer import PartitionedWriter, split_by_partition
 from lakekit.storage import Storage
 
@@ -82,6 +83,8 @@ class Run:
     schema_lock: threading.Lock = field(default_factory=threading.Lock)
     namer: ColumnNamer = field(default_factory=ColumnNamer)
     task: object = None
+    #: ``--transform``: applied to each block before it is parsed
+    transform: Transformer | None = None
 
     def check_reject_limit(self) -> None:
         limit = self.opts.max_rejects
@@ -153,6 +156,9 @@ def _open_blocks(run: Run, src: Source, stream) -> tuple[Format, Iterator[Block]
     if not head:
         return None
     fmt = detect(head, src.uri, run.opts.input_format, run.opts.delimiter)
+    if run.transform is not None and fmt.kind != "jsonl":
+        raise InputError(f"--transform works on JSON Lines records and {src.name} reads as {fmt.kind}; "
+                         "convert it to JSON Lines first, or ingest it without --transform")
     stream = PeekedStream(head, stream)
     if fmt.kind == "json":
         return fmt, read_value_blocks(stream, src, run.block_size)
@@ -253,10 +259,20 @@ class _Prepared:
     parsed: object
     #: (conformed, the (line, raw) of each row or None for the block's records, split)
     pieces: list[tuple[object, list[tuple[int, bytes]] | None, object]]
+    #: with ``--transform``: the block as transformed (the one parsed), the records
+    #: it failed on, and the raw text of each line as it was read (rejects keep it)
+    transformed: Block | None = None
+    transform_rejects: list[Reject] = field(default_factory=list)
+    raw_lines: dict[int, bytes] | None = None
 
 
 def _prepare(run: Run, block: Block, parser, names: list[str] | None, first_block: bool = False) -> _Prepared:
     """Everything a block needs before writing; runs on the parse threads."""
+    transformed, transform_rejects, raw_lines = None, [], None
+    if run.transform is not None:
+        raw_lines = dict(enumerate(block.data.split(b"\n"), start=block.first_line))
+        block, transform_rejects = run.transform.apply(block)
+        transformed = block
     parsed = parse_block(block, parser, names is not None)
     pieces = []
     block_records: list | None = None
@@ -291,7 +307,7 @@ def _prepare(run: Run, block: Block, parser, names: list[str] | None, first_bloc
         with run.schema_lock:
             result = conform(piece, run.schema, rules)
         pieces.append((result, records, split_by_partition(result.table, result.keys)))
-    return _Prepared(parsed, pieces)
+    return _Prepared(parsed, pieces, transformed, transform_rejects, raw_lines)
 
 
 def _block_records(block: Block, rows: int) -> list[tuple[int, bytes]]:
@@ -304,7 +320,8 @@ def _block_records(block: Block, rows: int) -> list[tuple[int, bytes]]:
 def _consume(run: Run, block: Block, prepared: _Prepared, counts: SourceCounts) -> None:
     """Hand a prepared block to the writer and its rejects to the rejects file."""
     parsed = prepared.parsed
-    counts.read += parsed.records
+    block = prepared.transformed or block
+    counts.read += parsed.records + len(prepared.transform_rejects)
     rejects: list[Reject] = list(parsed.rejects)
     block_records: list[tuple[int, bytes]] | None = None  # framed only when a row is rejected
     for result, records, split in prepared.pieces:
@@ -318,6 +335,10 @@ def _consume(run: Run, block: Block, prepared: _Prepared, counts: SourceCounts) 
                 rejects.append(Reject(block.source.name, line, message, raw, kind))
         run.writer.add_split(split)
         counts.written += result.table.num_rows
+    if prepared.raw_lines is not None:
+        # A transformed record refused later is reported with the text it was read as.
+        rejects = [Reject(r.source, r.line, r.error, prepared.raw_lines.get(r.line, r.raw), r.kind) for r in rejects]
+    rejects += prepared.transform_rejects
     rejects.sort(key=lambda r: r.line)
     counts.rejected += len(rejects)
     run.rejects.write(rejects)

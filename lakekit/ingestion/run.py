@@ -22,10 +22,12 @@ from lakekit.catalog.base import Catalog, Column, IngestCommit, Load, Partition,
 from lakekit.catalog.projection import projection_parameters
 from lakekit.errors import LakekitError, NothingWritten, UsageError
 from lakekit.ingestion import commit as commits
+from lakekit.ingestion.backup import backup_source
 from lakekit.ingestion.options import IngestOptions, finish_for_new_table, reconcile_with_existing
 from lakekit.ingestion.pipeline import RejectsFile, Run, read_all
 from lakekit.ingestion.schema import TableSchema
 from lakekit.ingestion.sources import STDIN, Source, expand_sources, file_hash
+from lakekit.ingestion.transform import Transformer
 from lakekit.ingestion.writer import PartitionedWriter, StagedFile
 from lakekit.storage import Storage, join
 from lakekit.types import athena_type
@@ -72,7 +74,7 @@ def _pause_point(name: str) -> None:
 
 def run_ingest(
     *,
-    sources: str | Sequence[str],
+    sources: str | Source | Sequence[str | Source],
     options: IngestOptions,
     storage: Storage,
     catalog: Catalog,
@@ -80,8 +82,14 @@ def run_ingest(
     memory_budget: int | None = None,
     block_size: int | None = None,
     progress: bool = False,
+    transform: Transformer | None = None,
+    backup: str | None = None,
 ) -> IngestResult:
     """Ingest ``sources`` into the table ``options`` names, committing all or nothing.
+
+    ``transform`` is applied to every record before it is parsed (``--transform``);
+    ``backup`` receives a compressed copy of each file source before the commit
+    (``--backup``; stdin batches are backed up by :mod:`lakekit.ingestion.stream`).
 
     >>> import os, tempfile, json
     >>> import lakekit
@@ -107,10 +115,14 @@ def run_ingest(
     writer = PartitionedWriter(storage, staging, location, opts.partition_by, opts.compression,
                                opts.target_file_size, memory_budget or DEFAULT_MEMORY_BUDGET, ingest_id)
     rejects = RejectsFile(storage, paths.rejects_uri(storage.root, opts.database, opts.name, ingest_id))
-    run = Run(opts, storage, schema, writer, rejects, block_size or DEFAULT_BLOCK_SIZE)
+    run = Run(opts, storage, schema, writer, rejects, block_size or DEFAULT_BLOCK_SIZE, transform=transform)
     try:
         hashes = read_all(run, to_read, progress)
         _pause_point("parsed")
+        if backup:
+            for src, digest in to_read:
+                if src.uri != STDIN:
+                    backup_source(storage, backup, opts.database, opts.name, src, digest or "")
         staged = writer.close()
         run.rejects.close()
         _pause_point("staged")
@@ -165,14 +177,14 @@ def _check_declared_types(existing: Table, opts: IngestOptions) -> None:
 
 
 def _sources_to_read(
-    sources: str | Sequence[str], storage: Storage, loaded: set[str]
+    sources: str | Source | Sequence[str | Source], storage: Storage, loaded: set[str]
 ) -> tuple[list[tuple[Source, str | None]], list[str]]:
     """Each source with its content hash, less those ingested before (or given twice)."""
     to_read: list[tuple[Source, str | None]] = []
     skipped: list[str] = []
     seen_hashes: set[str] = set()
-    for src in expand_sources([sources] if isinstance(sources, str) else list(sources), storage):
-        digest = None if src.uri == STDIN else file_hash(src, storage)
+    for src in expand_sources([sources] if isinstance(sources, str | Source) else list(sources), storage):
+        digest = src.digest or (None if src.uri == STDIN else file_hash(src, storage))
         if digest is not None and (digest in loaded or digest in seen_hashes):
             skipped.append(src.name)
             continue

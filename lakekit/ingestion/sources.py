@@ -34,9 +34,17 @@ STDIN = "-"
 class Source:
     uri: str  # absolute path, s3:// URI, or "-" for stdin
     size: int | None  # bytes as stored (compressed), None for stdin
+    #: the name reports and rejects give it, when not its URI (a stream batch is "<stdin>")
+    label: str | None = None
+    #: its identity when the caller knows it (a stream batch's chained hash); else hashed
+    digest: str | None = None
+    #: lines of the stream before this source's first line (a stream batch's position)
+    line_offset: int = 0
 
     @property
     def name(self) -> str:
+        if self.label is not None:
+            return self.label
         return "<stdin>" if self.uri == STDIN else self.uri
 
     @property
@@ -44,7 +52,7 @@ class Source:
         return COMPRESSED_SUFFIXES.get(os.path.splitext(self.uri)[1].lower())
 
 
-def expand_sources(args: list[str], storage: Storage) -> list[Source]:
+def expand_sources(args: list[str | Source], storage: Storage) -> list[Source]:
     """Files, folders (every non-hidden file inside, recursively), globs, s3:// and '-'.
 
     ``storage`` (a :class:`lakekit.storage.Storage`) lists ``s3://`` sources. The
@@ -55,7 +63,9 @@ def expand_sources(args: list[str], storage: Storage) -> list[Source]:
         raise UsageError("no SOURCE given; pass files, folders, globs, s3:// URIs or - for stdin")
     out: list[Source] = []
     for arg in args:
-        if arg == STDIN:
+        if isinstance(arg, Source):  # given as such (a stream batch): taken as it is
+            out.append(arg)
+        elif arg == STDIN:
             out.append(Source(STDIN, None))
         elif is_s3(arg):
             out.extend(_s3_sources(arg, storage))
@@ -273,7 +283,7 @@ def _read(stream, size: int, source: Source) -> bytes:
 def read_blocks(stream, source: Source, block_size: int) -> Iterator[Block]:
     """Split a decompressed JSON Lines stream into blocks of whole lines (of about
     ``block_size``). A line longer than ``block_size`` makes a bigger block."""
-    line = 1
+    line = 1 + source.line_offset
     carry = b""
     while True:
         chunk = _read(stream, block_size, source)
@@ -304,7 +314,7 @@ def read_csv_blocks(stream, source: Source, block_size: int, grammar: CsvGrammar
     input, is taken as a stray quote: the line it starts on is the damaged record
     (a reject) and framing resumes on the next line.
     """
-    line = 1
+    line = 1 + source.line_offset
     carry = b""
     limit = 8 * block_size
     eof = False
