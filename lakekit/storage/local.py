@@ -85,7 +85,8 @@ class LocalBackend:
     def open_output(self, uri: str):
         try:
             self._fs.create_dir(os.path.dirname(uri), recursive=True)
-            return self._fs.open_output_stream(uri)
+            # No compression by extension: a caller writing `x.gz` hands over bytes already compressed.
+            return self._fs.open_output_stream(uri, compression=None)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot write {uri}: {ex}") from ex
 
