@@ -1,0 +1,64 @@
+"""Athena's SQL (Trino) with Trino's semantics on DuckDB, or a refusal that says why.
+
+:func:`translate` types a parsed statement as Trino does (:mod:`~lakekit.trino.infer`),
+rejects what Athena rejects (:class:`TrinoTypeError`), refuses what the local engine
+cannot answer exactly as Athena would (:class:`NotSupportedLocally`), and rewrites the
+rest into DuckDB SQL that gives Athena's answer (:mod:`~lakekit.trino.emit`).
+
+>>> import sqlglot
+>>> translate(sqlglot.parse_one("SELECT 7 / 2, typeof(7 / 2)", read="athena"), {}).sql
+'SELECT 7 // 2 AS "_col0", \\'integer\\' AS "_col1"'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from lakekit.trino.errors import NotSupportedLocally, TrinoTypeError, not_supported
+from lakekit.trino.types import TType, parse_type
+
+__all__ = ["NotSupportedLocally", "Translation", "TrinoTypeError", "TType", "check_types", "parse_type", "translate"]
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A statement as DuckDB SQL, the macros it calls, and its result's Trino types."""
+
+    sql: str
+    macros: frozenset[str]
+    columns: tuple[tuple[str, TType], ...]
+
+
+def _typed_copy(statement: exp.Expression, tables: dict, sql: str | None):
+    from lakekit.trino.infer import Typer
+    from lakekit.trino.literals import fix_parse
+
+    if not isinstance(statement, (exp.Query, exp.Values)):
+        raise not_supported(f"{statement.key.upper()} statements", "the local engine runs queries")
+    tree = statement.copy()
+    fix_parse(tree, sql)
+    columns = Typer(tables).query(tree)
+    return tree, columns
+
+
+def check_types(statement: exp.Expression, tables: dict[str, dict[str, TType | str]], sql: str | None = None) -> list[tuple[str, TType]]:
+    """Trino's analysis of ``statement`` without running it: its result columns, or the
+    error Athena would report (:class:`TrinoTypeError`) or a refusal."""
+    return _typed_copy(statement, tables, sql)[1]
+
+
+def translate(statement: exp.Expression, tables: dict[str, dict[str, TType | str]], sql: str | None = None) -> Translation:
+    """``statement`` (parsed in Athena's dialect) as DuckDB SQL with Trino's semantics.
+
+    ``tables`` maps each table name the statement reads to its columns' types (Athena
+    names such as ``bigint`` or ``array<string>``, or :class:`TType`). ``sql`` is the
+    text the statement was parsed from, when there is one (some literals are read from it).
+    """
+    from lakekit.trino.emit import Emitter
+
+    tree, columns = _typed_copy(statement, tables, sql)
+    emitter = Emitter()
+    out = emitter.run(tree)
+    return Translation(out.sql(dialect="duckdb"), frozenset(emitter.macros), tuple(columns))
