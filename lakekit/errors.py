@@ -83,3 +83,19 @@ def first_line(ex: BaseException) -> str:
     """
     lines = [line.strip() for line in str(ex).splitlines() if line.strip()]
     return lines[0] if lines else type(ex).__name__
+
+
+class TrinoTypeError(UsageError):
+    """A type error Athena (Trino) reports before running a query (``'=' cannot be applied
+    to varchar, integer``); the query is wrong on every engine."""
+
+
+class NotSupportedLocally(UsageError):
+    """Valid Athena SQL the local engine cannot answer exactly as Athena would: refused,
+    never answered differently. The message names the construct and ``--engine athena``."""
+
+    def __init__(self, construct: str, reason: str | None = None) -> None:
+        self.construct = construct
+        self.reason = reason
+        why = f" ({reason})" if reason else ""
+        super().__init__(f"{construct} is not supported by the local engine{why}; run it with --engine athena")

@@ -11,7 +11,12 @@ How a query runs:
 * Partition keys come from the catalog's partition values: through DuckDB's
   ``hive_partitioning`` when the files sit in ``key=value`` folders that agree with
   the catalog (what ``lakekit ingest`` writes), else as constants per partition.
-* The SQL is transpiled from Athena's dialect to DuckDB's with sqlglot.
+* The SQL keeps Athena's semantics: :mod:`lakekit.sql.trino` types it as Trino does
+  and rewrites it into DuckDB SQL that gives Trino's answer (integer division, NULLs,
+  dates, JSON, arrays, maps, lambdas, UNNEST), calling lakekit's DuckDB macros
+  (:mod:`lakekit.duckdb_macros`), created on the connection the first time a query
+  needs them; what it cannot make exact it refuses by name. Results come back in the
+  Arrow form of their Trino types.
 * ``s3://`` warehouses: DuckDB's own S3 support is an extension that must be
   downloaded, and lakekit never downloads extensions. S3 files are read through
   pyarrow datasets (pyarrow's S3 filesystem, boto3's endpoint and credentials)
@@ -25,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -40,7 +44,15 @@ from lakekit.aws import s3_filesystem
 from lakekit.config import Settings
 from lakekit.duckdb_connection import duckdb_connect
 from lakekit.engines.base import EngineResult
-from lakekit.errors import EngineError, QueryCancelled, QueryFailed, QueryTimeout, UsageError, first_line
+from lakekit.errors import (
+    EngineError,
+    NotSupportedLocally,
+    QueryCancelled,
+    QueryFailed,
+    QueryTimeout,
+    UsageError,
+    first_line,
+)
 from lakekit.paths import hive_values, is_s3
 from lakekit.plan import QueryPlan, ScanPlan
 from lakekit.types import duckdb_type
@@ -48,8 +60,8 @@ from lakekit.types import duckdb_type
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
 
-# sqlglot names unnamed projections _col_0, _col_1 ...; Athena calls them _col0, _col1.
-_UNNAMED = re.compile(r"_col_(\d+)")
+#: what the message of a refusal raised while the query runs (a DuckDB error()) holds
+_REFUSAL = "is not supported by the local engine"
 
 
 def _quote(name: str) -> str:
@@ -78,6 +90,8 @@ class LocalEngine:
         self._session = boto3_session
         self._con = None
         self._profile: str | None = None
+        #: lakekit's DuckDB macros created on the connection so far
+        self._macros: set[str] = set()
 
     def _connection(self):
         if self._con is None:
@@ -97,6 +111,7 @@ class LocalEngine:
         if self._con is not None:
             self._con.close()
             self._con = None
+            self._macros = set()
         if self._profile is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self._profile)
@@ -106,20 +121,31 @@ class LocalEngine:
     def execute(self, plan: QueryPlan, *, timeout: float | None = None) -> EngineResult:
         """Run the plan's qualified statement on DuckDB over the files its scans kept."""
         statement = plan.statement
-        if not isinstance(statement, exp.Query):
+        if not isinstance(statement, (exp.Query, exp.Values)):
             kind = str(statement.this) if isinstance(statement, exp.Command) else statement.key
             raise UsageError(
                 f"the local engine runs queries (SELECT, WITH, VALUES), not {kind.upper()}; "
                 "use --engine athena for DDL and INSERT"
             )
+        from lakekit.duckdb_macros import install
+        from lakekit.sql.trino import translate
+
         con = self._connection()
         counters: list[_CountingHandler] = []
         views = []
-        for i, scan_plan in enumerate(plan.plans):
-            view = f"lakekit_scan_{i}"
-            self._create_view(con, view, scan_plan, counters)
-            views.append(view)
-        duck_sql = _with_views(statement, plan.plans, views).sql(dialect="duckdb")
+        tables: dict[str, dict[str, str]] = {}
+        try:
+            for i, scan_plan in enumerate(plan.plans):
+                view = f"lakekit_scan_{i}"
+                self._create_view(con, view, scan_plan, counters)
+                views.append(view)
+                tables[view] = {c.name: c.type for c in (*scan_plan.table.columns, *scan_plan.table.partition_keys)}
+            translation = translate(_with_views(statement, plan.plans, views), tables, plan.sql)
+            install(con, translation.macros, self._macros)
+        except BaseException:
+            self._drop_views(con, views)
+            raise
+        duck_sql = translation.sql
 
         timer = None
         timed_out = threading.Event()
@@ -145,25 +171,34 @@ class LocalEngine:
         except Exception as ex:  # DuckDB raises many kinds; one line each
             if timed_out.is_set():
                 raise QueryTimeout(f"query did not finish within {timeout:g} s and was cancelled") from ex
-            raise QueryFailed(f"local engine (DuckDB): {first_line(ex)}") from ex
+            message = first_line(ex)
+            if _REFUSAL in message:  # a refusal raised while running (a value only the data shows)
+                construct = message.split("Error: ", 1)[-1].split(_REFUSAL)[0].strip()
+                raise NotSupportedLocally(construct or "this query") from ex
+            raise QueryFailed(f"local engine (DuckDB): {message}") from ex
         finally:
             if timer is not None:
                 timer.cancel()
-            try:
+            with contextlib.suppress(Exception):  # cleanup after an interrupt must not mask it
                 con.execute("PRAGMA disable_profiling")
-                for view in views:
-                    con.execute(f"DROP VIEW IF EXISTS {_quote(view)}")
-                    con.execute(f"DROP VIEW IF EXISTS {_quote(view + '_arrow')}")
-            except Exception:  # noqa: BLE001 - cleanup after an interrupt must not mask it
-                pass
+            self._drop_views(con, views)
         seconds = time.perf_counter() - started
         bytes_read = _bytes_read(profile) + sum(c.bytes_read for c in counters)
+        from lakekit.sql.trino.arrow import shape_result
+
         return EngineResult(
-            table=_athena_shape(table),
+            table=shape_result(table, translation.columns),
             bytes_scanned=bytes_read,
             seconds=seconds,
             engine_seconds=seconds,
         )
+
+    @staticmethod
+    def _drop_views(con, views: Sequence[str]) -> None:
+        for view in views:
+            with contextlib.suppress(Exception):  # cleanup must not mask the query's error
+                con.execute(f"DROP VIEW IF EXISTS {_quote(view)}")
+                con.execute(f"DROP VIEW IF EXISTS {_quote(view + '_arrow')}")
 
     # ----------------------------------------------------------------------------------
     def _create_view(self, con, view: str, plan: ScanPlan, counters: list) -> None:
@@ -236,8 +271,11 @@ def _with_views(statement: exp.Expression, plans: Sequence[ScanPlan], views: Seq
     if len(twins) != len(wanted):
         raise EngineError("internal error: a scan's table is not part of the planned statement")
     for node, (view, alias) in twins:
-        node.replace(exp.Table(this=exp.to_identifier(view, quoted=True),
-                               alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))))
+        replacement = exp.Table(this=exp.to_identifier(view, quoted=True),
+                                alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+        if node.args.get("sample") is not None:  # TABLESAMPLE stays with its table
+            replacement.set("sample", node.args["sample"])
+        node.replace(replacement)
     return copy
 
 
@@ -278,24 +316,6 @@ def _bytes_read(profile: str | None) -> int:
     io = data.get("io") or {}
     value = io.get("total_bytes_read")
     return int(value) if isinstance(value, (int, float)) else 0
-
-
-def _athena_shape(table: pa.Table) -> pa.Table:
-    """Column names and integer types as Athena returns them.
-
-    Athena names unnamed columns ``_col0``; DuckDB's ``sum(bigint)`` is a 128-bit
-    integer (Arrow decimal(38,0)) where Athena's is a bigint: cast it back when it fits.
-    """
-    names = [f"_col{m.group(1)}" if (m := _UNNAMED.fullmatch(n)) else n for n in table.column_names]
-    if names != table.column_names:
-        table = table.rename_columns(names)
-    for i, field in enumerate(table.schema):
-        if pa.types.is_decimal(field.type) and field.type.scale == 0:
-            try:
-                table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass  # over 2^63: keep the exact decimal
-    return table
 
 
 class _CountingHandler(pafs.FileSystemHandler):

@@ -98,9 +98,19 @@ def test_bad_input_is_one_line_and_exit_2(cli_lake, args, message):
 
 
 def test_engine_failure_is_exit_4(cli_lake):
-    result = invoke("SELECT no_such_function(day) FROM lake.clicks", "--warehouse", cli_lake.warehouse)
+    # Athena fails this at run time too (Division by zero); it is no refusal.
+    result = invoke("SELECT sum(quantity / (quantity - quantity)) FROM lake.clicks", "--warehouse", cli_lake.warehouse)
     assert result.exit_code == 4
     assert result.stderr.startswith("error: local engine (DuckDB): ")
+    assert "Division by zero" in result.stderr
+
+
+def test_function_the_local_engine_lacks_is_refused_exit_2(cli_lake):
+    result = invoke("SELECT no_such_function(day) FROM lake.clicks", "--warehouse", cli_lake.warehouse)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: function no_such_function() is not supported by the local engine; run it with --engine athena\n"
+    )
 
 
 def test_file_argument_and_help_example(cli_lake, tmp_path):

@@ -17,9 +17,9 @@ import pytest
 import sqlglot
 import yaml
 
+import lakekit
 from lakekit.config import resolve_settings
-from lakekit.errors import LakekitError
-from lakekit.trino import NotSupportedLocally
+from lakekit.errors import LakekitError, NotSupportedLocally
 from tests.query.trino_values import actual_value, describe, expected_value, parse_type, same, type_mismatch
 
 CORPUS = Path(__file__).parent / "trino_corpus"
@@ -59,8 +59,6 @@ CASES = load_corpus()
 @pytest.fixture(scope="module")
 def corpus_lake(tmp_path_factory):
     """A throwaway warehouse holding the corpus's tables, ingested by lakekit."""
-    import lakekit
-
     warehouse = str(tmp_path_factory.mktemp("trino-corpus-lake"))
     for table, (data, timestamp_column) in FIXTURE_TABLES.items():
         lakekit.ingest(str(CORPUS / "data" / data), table, timestamp_column=timestamp_column, warehouse=warehouse)
@@ -70,7 +68,7 @@ def corpus_lake(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(corpus_lake):
     """One DuckDB connection for every case of a worker, as a long-lived session has."""
-    from lakekit.trino.engine import TrinoLocalEngine as LocalEngine
+    from lakekit.engines.local import LocalEngine
 
     local = LocalEngine(corpus_lake)
     yield local
@@ -78,9 +76,7 @@ def engine(corpus_lake):
 
 
 def _run(sql: str, settings, engine):
-    from lakekit.query import run_query
-
-    return run_query(sql, engine=engine, settings=settings).table
+    return lakekit.run_query(sql, engine=engine, settings=settings).table
 
 
 def _ordered(case: dict[str, Any]) -> bool:

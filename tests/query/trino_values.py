@@ -25,7 +25,7 @@ class TrinoType:
     name: str
     params: tuple = ()
     #: element types (array: 1, map: 2, row: one per field)
-    elements: tuple["TrinoType", ...] = ()
+    elements: tuple[TrinoType, ...] = ()
     #: row field names (None for anonymous fields)
     fields: tuple[str | None, ...] = ()
 
@@ -295,7 +295,7 @@ def expected_value(t: TrinoType, value: Any) -> Any:
         stamp, zone = _timestamp(str(value))
         if not zone:
             raise ValueError(f"a timestamp with time zone needs a zone: {value!r}")
-        return ZonedTimestamp(stamp.replace(tzinfo=_zone(zone)).astimezone(dt.timezone.utc), zone)
+        return ZonedTimestamp(stamp.replace(tzinfo=_zone(zone)).astimezone(dt.UTC), zone)
     if name == "interval day to second":
         m = _DAY_SECOND.match(str(value))
         if not m:
@@ -332,7 +332,7 @@ def actual_value(t: TrinoType, arrow_type: pa.DataType, value: Any) -> Any:
         return None
     name = t.name
     if name == "timestamp with time zone" and isinstance(value, dt.datetime):
-        return ZonedTimestamp(value.astimezone(dt.timezone.utc), str(arrow_type.tz))
+        return ZonedTimestamp(value.astimezone(dt.UTC), str(arrow_type.tz))
     if name == "interval day to second":
         if isinstance(value, dt.timedelta):
             return value

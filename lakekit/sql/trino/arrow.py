@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from lakekit.trino.types import TType
+from lakekit.sql.trino.types import TType
 
 __all__ = ["arrow_type", "shape_result"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from lakekit.trino.emit import Emitter, template
-from lakekit.trino.errors import not_supported
-from lakekit.trino.infer import ttype
+from lakekit.sql.trino.emit import Emitter, template
+from lakekit.sql.trino.errors import not_supported
+from lakekit.sql.trino.infer import ttype
 
 __all__ = ["emit_unnest"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lakekit.trino.errors import not_supported
+from lakekit.sql.trino.errors import not_supported
 
 __all__ = ["check_pattern", "duckdb_replacement", "group_count", "group_may_be_unmatched", "is_fully_anchored", "uses_context"]
 
@@ -23,10 +23,10 @@ __all__ = ["check_pattern", "duckdb_replacement", "group_count", "group_may_be_u
 class _Group:
     capturing: bool
     index: int | None
-    parent: "_Group | None"
+    parent: _Group | None
     alternation: bool = False
     optional: bool = False
-    children: list["_Group"] = field(default_factory=list)
+    children: list[_Group] = field(default_factory=list)
 
 
 @dataclass
@@ -88,10 +88,7 @@ def _parse(pattern: str, function: str = "regexp") -> _Parsed:
                     raise not_supported(f"{function}() with lookaround", "DuckDB's RE2 has no lookahead or lookbehind")
                 if rest.startswith("?>"):
                     raise not_supported(f"{function}() with atomic groups")
-                if rest.startswith(("?<", "?P<")) and not rest.startswith(("?<=", "?<!")):
-                    capturing = True
-                else:
-                    capturing = False
+                capturing = rest.startswith(("?<", "?P<")) and not rest.startswith(("?<=", "?<!"))
             group = _Group(capturing, None, current)
             if capturing:
                 groups.append(group)

@@ -7,7 +7,7 @@ import re
 
 from sqlglot import exp
 
-from lakekit.trino.errors import not_supported
+from lakekit.sql.trino.errors import not_supported
 
 __all__ = ["constant_string", "constant_int", "constant_zone", "literal_zone", "unicode_text", "fix_parse"]
 

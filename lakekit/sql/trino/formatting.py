@@ -13,12 +13,12 @@ import re
 
 from sqlglot import exp
 
-from lakekit.trino.emit import Emitter, string, template
-from lakekit.trino.errors import TrinoTypeError, not_supported
-from lakekit.trino.functions import F
-from lakekit.trino.infer import ttype
-from lakekit.trino.literals import constant_string
-from lakekit.trino.types import VARCHAR, decimal
+from lakekit.sql.trino.emit import Emitter, string, template
+from lakekit.sql.trino.errors import TrinoTypeError, not_supported
+from lakekit.sql.trino.functions import F
+from lakekit.sql.trino.infer import ttype
+from lakekit.sql.trino.literals import constant_string
+from lakekit.sql.trino.types import VARCHAR, decimal
 
 _SPEC = re.compile(r"%(?:(\d+)\$)?([-#+ 0,(<]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
 

@@ -1,14 +1,14 @@
 """Rewrite a typed Trino statement into DuckDB SQL with Trino's semantics.
 
-The tree arrives typed by :mod:`lakekit.trino.infer`. The rewrite runs bottom-up: each
+The tree arrives typed by :mod:`lakekit.sql.trino.infer`. The rewrite runs bottom-up: each
 node is replaced by DuckDB expressions that give Trino's answer (``a / b`` on integers
 becomes ``a // b``, ``array_position`` returns 0 when nothing is found, a subscript
 past the end raises as Athena does). Function rules live in
-:mod:`lakekit.trino.functions`; this module holds the operators, casts and query
+:mod:`lakekit.sql.trino.functions`; this module holds the operators, casts and query
 structure (``UNNEST``, ``VALUES``, ``FETCH ... WITH TIES``, ``TRY``).
 
 >>> import sqlglot
->>> from lakekit.trino.infer import Typer
+>>> from lakekit.sql.trino.infer import Typer
 >>> tree = sqlglot.parse_one("SELECT 7 / 2", read="athena")
 >>> _ = Typer({}).query(tree)
 >>> Emitter().run(tree).sql(dialect="duckdb")
@@ -18,20 +18,20 @@ structure (``UNNEST``, ``VALUES``, ``FETCH ... WITH TIES``, ``TRY``).
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
 
-from lakekit.trino.errors import not_supported
-from lakekit.trino.infer import TYPE_KEY, ttype
-from lakekit.trino.types import DOUBLE, TType, decimal, duckdb_type
+from lakekit.sql.trino.errors import not_supported
+from lakekit.sql.trino.infer import TYPE_KEY, ttype
+from lakekit.sql.trino.types import DOUBLE, TType, decimal, duckdb_type
 
 __all__ = ["Emitter", "template", "call", "string", "to_local", "from_local"]
 
 
 # -- building DuckDB expressions -----------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed_template(text: str) -> exp.Expression:
     import re
 
@@ -110,8 +110,8 @@ class Emitter:
 
     # -- helpers for rules -------------------------------------------------------------
     def macro(self, name: str, *args: exp.Expression) -> exp.Expression:
-        """A call of one of lakekit's DuckDB macros (:mod:`lakekit.trino.macros`)."""
-        from lakekit.trino.macros import MACROS, _raises
+        """A call of one of lakekit's DuckDB macros (:mod:`lakekit.duckdb_macros`)."""
+        from lakekit.duckdb_macros import MACROS, _raises
 
         if name not in MACROS:
             raise AssertionError(f"no macro {name}")
@@ -158,7 +158,7 @@ class Emitter:
         if rule is not None:
             return _keep_type(node, rule(self, node))
         if TYPE_KEY in node.meta and isinstance(node, (exp.Func, exp.Anonymous)):
-            from lakekit.trino.functions import FUNCTIONS
+            from lakekit.sql.trino.functions import FUNCTIONS
 
             spec = FUNCTIONS.lookup(node)
             if spec is not None:
@@ -330,10 +330,9 @@ def _comparison(em: Emitter, node: exp.Binary) -> exp.Expression:
         right.set("this", exp.Subquery(this=inner))
         return node
     a, b = _meta_type(left), _meta_type(right)
-    if a is not None and b is not None and (a.is_row or b.is_row or a.is_array or b.is_array or a.is_map):
-        if a.is_map or b.is_map:
-            if not isinstance(node, (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)):
-                raise not_supported("ordering comparison of maps")
+    if (a is not None and b is not None and (a.is_map or b.is_map)
+            and not isinstance(node, (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ))):
+        raise not_supported("ordering comparison of maps")
     return node
 
 
@@ -353,7 +352,7 @@ def _between(em: Emitter, node: exp.Between) -> exp.Expression:
 # -- casts -------------------------------------------------------------------------------------
 @rule(exp.Cast, exp.TryCast)
 def _cast(em: Emitter, node: exp.Cast) -> exp.Expression:
-    from lakekit.trino.casts import emit_cast
+    from lakekit.sql.trino.casts import emit_cast
 
     return emit_cast(em, node.this, _meta_type(node.this), ttype(node), safe=isinstance(node, exp.TryCast))
 
@@ -431,7 +430,7 @@ def _column(em: Emitter, node: exp.Column) -> exp.Expression:
 
 @rule(exp.Interval)
 def _interval(em: Emitter, node: exp.Interval) -> exp.Expression:
-    from lakekit.trino.literals import constant_string
+    from lakekit.sql.trino.literals import constant_string
 
     value = constant_string(node.this)
     unit = node.args.get("unit")
@@ -504,7 +503,7 @@ def _hex_literal(em: Emitter, node: exp.HexString) -> exp.Expression:
 
 @rule(exp.UnicodeString)
 def _unicode_literal(em: Emitter, node: exp.UnicodeString) -> exp.Expression:
-    from lakekit.trino.literals import unicode_text
+    from lakekit.sql.trino.literals import unicode_text
 
     return string(unicode_text(node))
 
@@ -596,7 +595,7 @@ def _values(em: Emitter, node: exp.Values) -> exp.Expression:
 
 @rule(exp.Unnest)
 def _unnest(em: Emitter, node: exp.Unnest) -> exp.Expression:
-    from lakekit.trino.unnest import emit_unnest
+    from lakekit.sql.trino.unnest import emit_unnest
 
     return emit_unnest(em, node)
 

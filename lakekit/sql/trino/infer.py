@@ -2,11 +2,11 @@
 
 The pass walks a parsed statement the way Trino's analyzer does: relations first (tables,
 derived tables, CTEs, ``VALUES``, ``UNNEST``), then each clause's expressions bottom-up.
-Every expression gets ``node.meta["tt"]``, its :class:`~lakekit.trino.types.TType`;
+Every expression gets ``node.meta["tt"]``, its :class:`~lakekit.sql.trino.types.TType`;
 column types come from the catalog schema. A comparison or operator Trino rejects
-raises :class:`~lakekit.trino.errors.TrinoTypeError` with Athena's message; an
+raises :class:`~lakekit.sql.trino.errors.TrinoTypeError` with Athena's message; an
 expression the local engine has no Trino semantics for raises
-:class:`~lakekit.trino.errors.NotSupportedLocally`.
+:class:`~lakekit.sql.trino.errors.NotSupportedLocally`.
 
 >>> import sqlglot
 >>> tree = sqlglot.parse_one("SELECT 5 / 2 AS q, x || 'a' AS s FROM t", read="athena")
@@ -18,16 +18,36 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlglot import exp
 
-from lakekit.trino.errors import TrinoTypeError, not_supported
-from lakekit.trino.types import (
-    BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL_DAY_SECOND, INTERVAL_YEAR_MONTH, JSON, REAL,
-    UNKNOWN, VARBINARY, VARCHAR, TType, array, comparable, decimal, map_of, parse_type, row,
-    super_type, timestamp, timestamp_tz, varchar,
+from lakekit.sql.trino.errors import TrinoTypeError, not_supported
+from lakekit.sql.trino.types import (
+    BIGINT,
+    BOOLEAN,
+    DATE,
+    DOUBLE,
+    INTEGER,
+    INTERVAL_DAY_SECOND,
+    INTERVAL_YEAR_MONTH,
+    JSON,
+    REAL,
+    UNKNOWN,
+    VARBINARY,
+    VARCHAR,
+    TType,
+    array,
+    comparable,
+    decimal,
+    map_of,
+    parse_type,
+    row,
+    super_type,
+    timestamp,
+    timestamp_tz,
+    varchar,
 )
 
 __all__ = ["Typer", "ttype", "set_type", "datatype_to_ttype"]
@@ -75,17 +95,17 @@ class Env:
     """What names an expression can see: its FROM items, the enclosing query's (for
     correlated subqueries), lambda parameters, and output aliases (ORDER BY)."""
 
-    def __init__(self, relations: dict[str, Relation], outer: "Env | None" = None,
+    def __init__(self, relations: dict[str, Relation], outer: Env | None = None,
                  lambdas: dict[str, TType] | None = None, aliases: dict[str, TType] | None = None) -> None:
         self.relations = relations
         self.outer = outer
         self.lambdas = lambdas or {}
         self.aliases = aliases or {}
 
-    def with_lambdas(self, params: dict[str, TType]) -> "Env":
+    def with_lambdas(self, params: dict[str, TType]) -> Env:
         return Env(self.relations, self.outer, {**self.lambdas, **params}, self.aliases)
 
-    def with_aliases(self, aliases: dict[str, TType]) -> "Env":
+    def with_aliases(self, aliases: dict[str, TType]) -> Env:
         return Env(self.relations, self.outer, self.lambdas, aliases)
 
     def column(self, name: str, table: str | None) -> TType:
@@ -104,6 +124,8 @@ class Env:
             raise TrinoTypeError(f"column {table}.{name} cannot be resolved: no table {table} in this query")
         if key in self.lambdas:
             return self.lambdas[key]
+        if key in self.aliases:  # ORDER BY reads output names before input columns, as Trino does
+            return self.aliases[key]
         found = self._lookup_unqualified(key)
         if found is not None:
             return found
@@ -441,7 +463,7 @@ class Typer:
         if handler is not None:
             t = handler(self, node, env)
         else:
-            from lakekit.trino.functions import FUNCTIONS
+            from lakekit.sql.trino.functions import FUNCTIONS
 
             spec = FUNCTIONS.lookup(node)
             if spec is None:
@@ -467,7 +489,7 @@ def _describe(node: exp.Expression) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Handlers for operators and SQL syntax; functions live in lakekit.trino.functions.
+# Handlers for operators and SQL syntax; functions live in lakekit.sql.trino.functions.
 _HANDLERS: dict[type, Callable[[Typer, exp.Expression, Env], TType]] = {}
 
 
@@ -520,7 +542,7 @@ def _hex(typer, node, env):
 
 @handles(exp.UnicodeString)
 def _unicode(typer, node, env):
-    from lakekit.trino.literals import unicode_text
+    from lakekit.sql.trino.literals import unicode_text
 
     return varchar(len(unicode_text(node)))
 
@@ -658,7 +680,7 @@ _OPERATOR_NAMES = {
 def check_comparable(op: str, a: TType, b: TType, ordering: bool = False) -> None:
     if not comparable(a, b):
         raise TrinoTypeError(f"'{op}' cannot be applied to {a}, {b}")
-    if ordering and (a.is_map or b.is_map or a.base == "boolean" and False):
+    if ordering and (a.is_map or b.is_map):
         raise TrinoTypeError(f"'{op}' cannot be applied to {a}, {b}")
 
 
@@ -845,7 +867,7 @@ def _cast(typer, node, env):
         pass
     check_cast(source, target)
     if target.base == "timestamp with time zone" and isinstance(node.this, exp.Literal) and node.this.is_string:
-        from lakekit.trino.literals import literal_zone
+        from lakekit.sql.trino.literals import literal_zone
 
         return target.with_zone(literal_zone(node.this.this))
     return target
@@ -958,7 +980,7 @@ def _at_time_zone(typer, node, env):
     if not value.is_timestamp:
         raise TrinoTypeError(f"Cannot apply AT TIME ZONE to {value}")
     zone_node = node.args["zone"]
-    from lakekit.trino.literals import constant_zone
+    from lakekit.sql.trino.literals import constant_zone
 
     return timestamp_tz(value.precision, constant_zone(zone_node, "AT TIME ZONE"))
 
@@ -973,7 +995,7 @@ def _lambda(typer, node, env):
 def _window(typer: Typer, node: exp.Window, env: Env) -> TType:
     typer._window_spec(node, env)
     inner = node.this
-    if isinstance(inner, exp.IgnoreNulls) or isinstance(inner, exp.RespectNulls):
+    if isinstance(inner, (exp.IgnoreNulls, exp.RespectNulls)):
         t = typer.expr(inner.this, env)
         set_type(inner, t)
         return t
@@ -1035,7 +1057,7 @@ def _star(typer, node, env):
     return UNKNOWN
 
 
-# json and maps use these, re-exported for lakekit.trino.functions
+# json and maps use these, re-exported for lakekit.sql.trino.functions
 __all__ += ["Env", "Relation", "arithmetic_type", "common", "concat_type", "check_cast", "check_comparable",
             "JSON", "map_of", "timestamp", "BOOLEAN"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from lakekit.trino.emit import Emitter, duck_cast, from_local, string, template, to_local
-from lakekit.trino.errors import not_supported
-from lakekit.trino.types import TType, duckdb_type
+from lakekit.sql.trino.emit import Emitter, duck_cast, from_local, string, template, to_local
+from lakekit.sql.trino.errors import not_supported
+from lakekit.sql.trino.types import TType, duckdb_type
 
 __all__ = ["emit_cast", "to_varchar"]
 
@@ -60,11 +60,11 @@ def _cast(em: Emitter, value: exp.Expression, source: TType | None, target: TTyp
             raise not_supported("CAST(timestamp with time zone AS date) for a value of unknown zone")
         return _plain(to_local(value, zone), "DATE", safe)
     if target.base == "timestamp with time zone" and source.base == "varchar" and isinstance(value, exp.Literal):
-        from lakekit.trino.literals import split_timestamp_literal
+        from lakekit.sql.trino.literals import split_timestamp_literal
 
         stamp, zone = split_timestamp_literal(value.this)
         if zone:
-            from lakekit.trino.literals import normalize_zone
+            from lakekit.sql.trino.literals import normalize_zone
 
             return from_local(string(stamp), normalize_zone(zone))
         return _plain(value, "TIMESTAMPTZ", safe)

@@ -8,18 +8,33 @@ and the DuckDB expression (a template over the arguments, or a builder).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlglot import exp
 
-from lakekit.trino.emit import Emitter, call, concat_values, decimal_divide, duck_cast, number, string, template
-from lakekit.trino.errors import TrinoTypeError, not_supported
-from lakekit.trino.infer import Env, Typer, arithmetic_type, common, concat_type, set_type, ttype
-from lakekit.trino.literals import constant_int, constant_string
-from lakekit.trino.types import (
-    BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL_DAY_SECOND, JSON, REAL, SMALLINT, TINYINT, UNKNOWN,
-    VARBINARY, VARCHAR, TType, array, decimal, duckdb_type, map_of, row, super_type, timestamp, timestamp_tz,
+from lakekit.sql.trino.emit import Emitter, concat_values, duck_cast, number, string, template
+from lakekit.sql.trino.errors import TrinoTypeError, not_supported
+from lakekit.sql.trino.infer import Env, Typer, arithmetic_type, common, concat_type, set_type, ttype
+from lakekit.sql.trino.literals import constant_int, constant_string
+from lakekit.sql.trino.types import (
+    BIGINT,
+    BOOLEAN,
+    DATE,
+    DOUBLE,
+    INTEGER,
+    JSON,
+    UNKNOWN,
+    VARBINARY,
+    VARCHAR,
+    TType,
+    array,
+    decimal,
+    duckdb_type,
+    map_of,
+    row,
+    super_type,
 )
 
 __all__ = ["FUNCTIONS", "Spec"]
@@ -610,11 +625,9 @@ F.add("to_utf8", exp.Encode, ret=VARBINARY, keys=("this",), emit="encode({0})")
 
 def _from_utf8_emit(em, node, args):
     value = node.this
-    replacement = node.args.get("replace")
     check = em.macro("lk_is_utf8", value)
     return template("CASE WHEN {1} THEN decode({0}) ELSE {2} END", value, check,
-                    em.fail("from_utf8() of invalid UTF-8 is not supported by the local engine; run it with --engine athena")
-                    if replacement is None or True else None)
+                    em.fail("from_utf8() of invalid UTF-8 is not supported by the local engine; run it with --engine athena"))
 
 
 F.add("from_utf8", exp.Decode, ret=VARCHAR, keys=("this", "replace"), emit=_from_utf8_emit)
@@ -629,7 +642,7 @@ def _regex_literal(node: exp.Expression, function: str) -> str:
     text = constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a pattern computed per row")
-    from lakekit.trino.regex import check_pattern
+    from lakekit.sql.trino.regex import check_pattern
 
     check_pattern(text, function)
     return text
@@ -644,7 +657,7 @@ F.add("regexp_like", exp.RegexpLike, ret=BOOLEAN, keys=("this", "expression"), e
 
 
 def _regexp_extract(em, node, args):
-    from lakekit.trino.regex import group_count, group_may_be_unmatched
+    from lakekit.sql.trino.regex import group_count, group_may_be_unmatched
 
     value = node.this
     pattern = _regex_literal(node.expression, "regexp_extract")
@@ -665,7 +678,7 @@ F.add("regexp_extract", exp.RegexpExtract, ret=VARCHAR, emit=_regexp_extract, ke
 
 
 def _regexp_extract_all(em, node, args):
-    from lakekit.trino.regex import group_count, group_may_be_unmatched
+    from lakekit.sql.trino.regex import group_count, group_may_be_unmatched
 
     pattern = _regex_literal(node.expression, "regexp_extract_all")
     group = node.args.get("group")
@@ -689,7 +702,7 @@ def _regexp_replace_type(types, node):
 
 
 def _regexp_replace(em, node, args):
-    from lakekit.trino.regex import duckdb_replacement, group_count
+    from lakekit.sql.trino.regex import duckdb_replacement, group_count
 
     value = node.this
     pattern = _regex_literal(node.expression, "regexp_replace")
@@ -704,7 +717,7 @@ def _regexp_replace(em, node, args):
 
 
 def _regexp_replace_lambda(em, value, pattern, function: exp.Lambda):
-    from lakekit.trino.regex import group_count, is_fully_anchored, uses_context
+    from lakekit.sql.trino.regex import group_count, is_fully_anchored, uses_context
 
     groups = group_count(pattern)
     if uses_context(pattern) and not is_fully_anchored(pattern):
@@ -850,7 +863,7 @@ F.add("array_histogram", ret=lambda types, node: map_of(types[0].element if type
 
 
 def _array_join_emit(em, node, args):
-    from lakekit.trino.casts import to_varchar
+    from lakekit.sql.trino.casts import to_varchar
 
     value, separator = node.this, node.expression
     replacement = node.args.get("null")
@@ -1352,12 +1365,9 @@ F.add("grouping", exp.Grouping, ret=BIGINT, keys=("expressions",),
 # JSON
 # ================================================================================================
 def _json_path(node: exp.Expression, function: str) -> str:
-    from lakekit.trino.jsonpath import duckdb_path
+    from lakekit.sql.trino.jsonpath import duckdb_path
 
-    if isinstance(node, exp.JSONPath):
-        text = node.sql(dialect="trino").strip("'")
-    else:
-        text = constant_string(node)
+    text = node.sql(dialect="trino").strip("'") if isinstance(node, exp.JSONPath) else constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a JSON path computed per row")
     return duckdb_path(text, function)
@@ -1454,7 +1464,7 @@ F.add("from_big_endian_32", ret=INTEGER, arity=(1, 1),
                                            args[0], em.fail("expected 4-byte input, but got instead")))
 
 # ================================================================================================
-# Date and time: in lakekit.trino.datetime (imported for its registrations)
+# Date and time: in lakekit.sql.trino.datetime (imported for its registrations)
 # ================================================================================================
-from lakekit.trino import datetime as _datetime  # noqa: E402,F401 - registers the date and time functions
-from lakekit.trino import formatting as _formatting  # noqa: E402,F401 - registers format() and friends
+from lakekit.sql.trino import datetime as _datetime  # noqa: E402,F401 - registers the date and time functions
+from lakekit.sql.trino import formatting as _formatting  # noqa: E402,F401 - registers format() and friends

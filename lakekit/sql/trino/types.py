@@ -37,7 +37,7 @@ class TType:
 
     base: str
     params: tuple[int, ...] = ()
-    elements: tuple["TType", ...] = ()
+    elements: tuple[TType, ...] = ()
     fields: tuple[str | None, ...] = ()
     zone: str | None = field(default=None, compare=False)
 
@@ -113,7 +113,7 @@ class TType:
         return self.base == "row"
 
     @property
-    def element(self) -> "TType":
+    def element(self) -> TType:
         return self.elements[0]
 
     @property
@@ -133,7 +133,7 @@ class TType:
         """A varchar's or char's declared length (None: unbounded varchar)."""
         return self.params[0] if self.params and self.is_string else None
 
-    def with_zone(self, zone: str | None) -> "TType":
+    def with_zone(self, zone: str | None) -> TType:
         return TType(self.base, self.params, self.elements, self.fields, zone)
 
 

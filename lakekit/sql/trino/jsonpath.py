@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lakekit.trino.errors import not_supported
+from lakekit.sql.trino.errors import not_supported
 
 __all__ = ["duckdb_path"]
 

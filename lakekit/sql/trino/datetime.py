@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from lakekit.trino.emit import Emitter, duck_cast, from_local, number, string, template, to_local
-from lakekit.trino.errors import TrinoTypeError, not_supported
-from lakekit.trino.functions import F
-from lakekit.trino.literals import constant_int, constant_string, constant_zone, normalize_zone
-from lakekit.trino.infer import ttype
-from lakekit.trino.types import BIGINT, DATE, DOUBLE, INTERVAL_DAY_SECOND, VARCHAR, TType, timestamp, timestamp_tz
+from lakekit.sql.trino.emit import Emitter, duck_cast, from_local, number, string, template, to_local
+from lakekit.sql.trino.errors import TrinoTypeError, not_supported
+from lakekit.sql.trino.functions import F
+from lakekit.sql.trino.infer import ttype
+from lakekit.sql.trino.literals import constant_int, constant_string, constant_zone, normalize_zone
+from lakekit.sql.trino.types import BIGINT, DATE, DOUBLE, INTERVAL_DAY_SECOND, VARCHAR, TType, timestamp, timestamp_tz
 
 _UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
 _MICROS = {"millisecond": 1_000, "second": 1_000_000, "minute": 60_000_000, "hour": 3_600_000_000,
@@ -31,10 +31,7 @@ _MICROS = {"millisecond": 1_000, "second": 1_000_000, "minute": 60_000_000, "hou
 def _unit(node: exp.Expression | None, function: str) -> str:
     if node is None:
         raise TrinoTypeError(f"{function} needs a unit")
-    if isinstance(node, (exp.Var, exp.Identifier, exp.Column)):
-        text = node.name
-    else:
-        text = constant_string(node)
+    text = node.name if isinstance(node, (exp.Var, exp.Identifier, exp.Column)) else constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a unit computed per row")
     unit = text.lower().strip()
@@ -224,7 +221,7 @@ F.add("last_day_of_month", exp.LastDay, ret=DATE, keys=("this",),
 
 
 def _date_emit(em, node, args):
-    from lakekit.trino.casts import emit_cast
+    from lakekit.sql.trino.casts import emit_cast
 
     return emit_cast(em, args[0], ttype(args[0]), DATE, safe=False)
 
@@ -271,8 +268,9 @@ def _iso_type(types, node):
     text = constant_string(node.this)
     if text is None:
         return timestamp_tz(3, None)
-    from lakekit.trino.literals import normalize_zone as zone_name
     import re
+
+    from lakekit.sql.trino.literals import normalize_zone as zone_name
 
     m = re.search(r"(Z|[+-]\d{2}(?::?\d{2})?)$", text.strip())
     if m and "T" in text:
@@ -329,7 +327,7 @@ def _strftime_format(node: exp.Expression, function: str) -> str:
     text = constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a format computed per row")
-    from lakekit.trino.timeformat import check_strftime
+    from lakekit.sql.trino.timeformat import check_strftime
 
     check_strftime(text, function)
     return text
@@ -348,7 +346,7 @@ F.add("date_parse", exp.StrToTime, ret=timestamp(3), keys=("this", "format"),
 
 
 def _format_datetime_emit(em, node, args):
-    from lakekit.trino.timeformat import joda_to_strftime
+    from lakekit.sql.trino.timeformat import joda_to_strftime
 
     value, pattern = args
     text = constant_string(pattern)
@@ -363,7 +361,7 @@ F.add("format_datetime", ret=VARCHAR, arity=(2, 2), emit=_format_datetime_emit)
 
 
 def _parse_datetime_emit(em, node, args):
-    from lakekit.trino.timeformat import joda_to_strftime
+    from lakekit.sql.trino.timeformat import joda_to_strftime
 
     text = constant_string(node.args["format"])
     if text is None:

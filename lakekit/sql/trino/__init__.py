@@ -1,9 +1,9 @@
 """Athena's SQL (Trino) with Trino's semantics on DuckDB, or a refusal that says why.
 
-:func:`translate` types a parsed statement as Trino does (:mod:`~lakekit.trino.infer`),
+:func:`translate` types a parsed statement as Trino does (:mod:`~lakekit.sql.trino.infer`),
 rejects what Athena rejects (:class:`TrinoTypeError`), refuses what the local engine
 cannot answer exactly as Athena would (:class:`NotSupportedLocally`), and rewrites the
-rest into DuckDB SQL that gives Athena's answer (:mod:`~lakekit.trino.emit`).
+rest into DuckDB SQL that gives Athena's answer (:mod:`~lakekit.sql.trino.emit`).
 
 >>> import sqlglot
 >>> translate(sqlglot.parse_one("SELECT 7 / 2, typeof(7 / 2)", read="athena"), {}).sql
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from lakekit.trino.errors import NotSupportedLocally, TrinoTypeError, not_supported
-from lakekit.trino.types import TType, parse_type
+from lakekit.errors import NotSupportedLocally, TrinoTypeError
+from lakekit.sql.trino.errors import not_supported
+from lakekit.sql.trino.types import TType, parse_type
 
 __all__ = ["NotSupportedLocally", "Translation", "TrinoTypeError", "TType", "check_types", "parse_type", "translate"]
 
@@ -32,8 +33,8 @@ class Translation:
 
 
 def _typed_copy(statement: exp.Expression, tables: dict, sql: str | None):
-    from lakekit.trino.infer import Typer
-    from lakekit.trino.literals import fix_parse
+    from lakekit.sql.trino.infer import Typer
+    from lakekit.sql.trino.literals import fix_parse
 
     if not isinstance(statement, (exp.Query, exp.Values)):
         raise not_supported(f"{statement.key.upper()} statements", "the local engine runs queries")
@@ -56,7 +57,7 @@ def translate(statement: exp.Expression, tables: dict[str, dict[str, TType | str
     names such as ``bigint`` or ``array<string>``, or :class:`TType`). ``sql`` is the
     text the statement was parsed from, when there is one (some literals are read from it).
     """
-    from lakekit.trino.emit import Emitter
+    from lakekit.sql.trino.emit import Emitter
 
     tree, columns = _typed_copy(statement, tables, sql)
     emitter = Emitter()
