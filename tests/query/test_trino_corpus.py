@@ -155,3 +155,11 @@ def test_every_case_states_an_answer() -> None:
         if "refused" in case:
             assert case["refused"].strip(), case_id
 
+
+
+def test_local_engine_doc_lists_every_refusal() -> None:
+    """docs/local-engine.md's refusal table is the corpus's (regenerate it with
+    ``python -m tests.query.local_engine_doc``)."""
+    from tests.query.local_engine_doc import current, render
+
+    assert current() == render()

@@ -20,7 +20,7 @@ from lakekit.errors import NotSupportedLocally, TrinoTypeError
 from lakekit.sql.trino.errors import not_supported
 from lakekit.sql.trino.types import TType, parse_type
 
-__all__ = ["NotSupportedLocally", "Translation", "TrinoTypeError", "TType", "check_types", "parse_type", "translate"]
+__all__ = ["NotSupportedLocally", "Translation", "TrinoTypeError", "TType", "check_plan", "check_types", "parse_type", "translate"]
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,14 @@ def translate(statement: exp.Expression, tables: dict[str, dict[str, TType | str
     emitter = Emitter()
     out = emitter.run(tree)
     return Translation(out.sql(dialect="duckdb"), frozenset(emitter.macros), tuple(columns))
+
+
+def check_plan(plan) -> list[tuple[str, TType]]:
+    """Trino's analysis of a planned query (:class:`lakekit.plan.QueryPlan`) without
+    running it: the result columns, or Athena's type error, or a refusal. For
+    ``--dry-run``, which runs nothing but should reject what Athena rejects."""
+    tables = {
+        scan_plan.scan.node.name: {c.name: c.type for c in (*scan_plan.table.columns, *scan_plan.table.partition_keys)}
+        for scan_plan in plan.plans
+    }
+    return check_types(plan.statement, tables, plan.sql)
