@@ -91,3 +91,47 @@ def test_cli_sarif_output_validates(sql_file, warehouse):
     doc = json.loads(result.stdout)
     jsonschema.Draft4Validator(SCHEMA).validate(doc)
     assert [r["ruleId"] for r in doc["runs"][0]["results"]] == ["Q001", "Q002", "Q004"]
+
+
+def test_the_cost_gate_in_sarif_github_and_json_carries_savings(priced_lake, tmp_path):
+    """A pull request that makes a query dearer fails its check in every CI format."""
+    path = tmp_path / "daily.sql"
+    path.write_text("SELECT amount FROM lake.clicks WHERE day = '01'\n")
+    baseline = tmp_path / "baseline.json"
+    run = CliRunner().invoke(main, ["lint", "query", str(path), "--write-baseline", str(baseline),
+                                    "--warehouse", priced_lake.warehouse])
+    assert run.exit_code == 0, run.output
+    recorded = json.loads(baseline.read_text())
+    assert list(recorded) == [str(path)]
+    import lakekit
+
+    assert recorded[str(path)] == lakekit.estimate(path.read_text(), settings=priced_lake.settings).bytes_scanned
+    path.write_text("SELECT *\nFROM lake.clicks\n")  # the change: every day, every column
+    args = ["lint", "query", str(path), "--baseline", str(baseline), "--max-cost", "0.00001",
+            "--warehouse", priced_lake.warehouse]
+    sarif = CliRunner().invoke(main, [*args, "--format", "sarif"])
+    assert sarif.exit_code == 1
+    doc = json.loads(sarif.stdout)
+    jsonschema.Draft4Validator(SCHEMA).validate(doc)
+    results = {r["ruleId"]: r for r in doc["runs"][0]["results"]}
+    assert {"Q011", "Q012", "Q001", "Q002"} <= set(results)
+    described = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert described["Q012"]["name"] == "cost-increase" and "Use instead" in described["Q012"]["fullDescription"]["text"]
+    assert results["Q001"]["properties"]["savings"]["bytes"] > 0  # the columns only * reads
+    github = CliRunner().invoke(main, [*args, "--format", "github"]).stdout
+    assert f"::error file={path},line=1,col=1,title=Q012 cost-increase::" in github
+    assert "title=Q011 over-budget::" in github
+    findings = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).stdout)
+    star = next(f for f in findings if f["code"] == "Q001")
+    assert set(star) == {"code", "name", "path", "line", "column", "message", "fix", "savings"}
+    # within a file the dearest findings come first
+    saved = [f.get("savings", {}).get("usd", 0.0) for f in findings]
+    assert saved == sorted(saved, reverse=True)
+
+
+def test_the_pre_commit_hooks_name_the_commands():
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["lakekit-cost-gate"]["entry"] == "lakekit lint query --select Q011,Q012"
+    assert {"lakekit-lint-query", "lakekit-lint-layout"} <= set(hooks)
