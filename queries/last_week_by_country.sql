@@ -1,7 +1,7 @@
 -- Purchases per country in one week. The day partitions bound what Athena scans;
 -- the ts range bounds the rows (and, from row-group statistics, the row groups).
--- lakekit's estimate also derives day partitions from a ts range alone, but Athena's
--- engine does not: keep the partition predicate when the query runs on Athena.
+-- Athena does not derive partitions from a ts range: without the partition predicate
+-- it would open every day's files (lakekit's estimate says so, and advises it).
 SELECT country,
        count(*) AS purchases,
        round(sum(amount), 2) AS revenue

@@ -167,7 +167,9 @@ class SelectStar(QueryRule):
     What it does:
         Finds `SELECT *` (and `t.*`) in a query that reads a table directly.
         `SELECT *` inside `EXISTS (...)` and `count(*)` are not flagged: neither reads
-        any column's data.
+        any column's data (the estimate bills an `EXISTS` only for the columns it
+        filters on). With a catalog, the finding says what the columns only `*` reads
+        cost a run.
 
     Why is this bad?
         Athena reads Parquet by column and bills for the bytes it scans. Naming only
@@ -227,7 +229,11 @@ class MissingPartitionFilter(QueryRule):
         Finds each read of a partitioned table whose WHERE (or JOIN ... ON) conditions
         do not mention any of the table's partition keys. The partition keys come from
         the catalog; without one, `year`, `month`, `day`, `dt` and `date` are assumed
-        (`[lint] partition_keys` in lakekit.toml changes that list).
+        (`[lint] partition_keys` in lakekit.toml changes that list). A range on the
+        table's timestamp column does not count: Athena does not know the partitions
+        were computed from it. When such a range implies the partitions, the finding
+        says which predicate to add, and `lakekit lint query --fix` adds it (the
+        rows do not change). With a catalog the finding says what that saves a run.
 
     Why is this bad?
         Partitions are how Athena skips data: a predicate on a partition key restricts
@@ -235,11 +241,14 @@ class MissingPartitionFilter(QueryRule):
         is scanned and billed, and the cost grows every day new data arrives.
 
     Example:
-        SELECT event_type, count(*) FROM analytics.events GROUP BY event_type
+        SELECT event_type, count(*) FROM analytics.events
+        WHERE ts >= TIMESTAMP '2024-03-18 00:00:00' AND ts < TIMESTAMP '2024-03-25 00:00:00'
+        GROUP BY event_type
 
     Use instead:
         SELECT event_type, count(*) FROM analytics.events
-        WHERE year = '2024' AND month = '03'
+        WHERE ts >= TIMESTAMP '2024-03-18 00:00:00' AND ts < TIMESTAMP '2024-03-25 00:00:00'
+          AND year = '2024' AND month = '03' AND day BETWEEN '18' AND '24'
         GROUP BY event_type
 
     References:
