@@ -116,8 +116,9 @@ def test_whole_table_listing_and_per_partition_listing_agree(lake, monkeypatch):
     assert whole == one_by_one and whole.tables[0].files_scanned == 11 * 2 + 1
 
 
-def test_files_added_to_a_table_on_s3_and_local_alike(backend_lake, tmp_path):  # noqa: F811
-    """The same through Glue + S3 (moto server) and SQLite + a folder."""
+def test_files_added_to_a_table_on_s3_and_local_alike(backend_lake, tmp_path, monkeypatch):  # noqa: F811
+    """The same through Glue + S3 (moto server) and SQLite + a folder, listing each
+    partition's prefix or the table's whole location."""
     source = tmp_path / "events.jsonl"
     source.write_text("".join(json.dumps({"ts": f"2024-03-0{d}T10:00:00Z", "amount": float(d)}) + "\n"
                               for d in (1, 2, 2)))
@@ -138,3 +139,7 @@ def test_files_added_to_a_table_on_s3_and_local_alike(backend_lake, tmp_path):  
     assert after.tables[0].files_scanned == before.tables[0].files_scanned + 1
     with storage.open_random_access(uri) as f:
         assert after.bytes_scanned == before.bytes_scanned + _footer_and_chunks(f, ["amount"])
+    import lakekit.plan.file_stats as file_stats
+
+    monkeypatch.setattr(file_stats, "LIST_WHOLE_TABLE_ABOVE", {"remote": 0, "local": 0})
+    assert lakekit.estimate(sql, warehouse=backend_lake.warehouse, catalog=backend_lake.catalog) == after
