@@ -277,7 +277,8 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="lakekit-estimate-bench-")
     warehouse = os.path.join(work, "lake")
     lines = [
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average at start {os.getloadavg()[0]:.1f}",
         f"table: {args.partitions:,} partitions x {args.files_per_partition} files = "
         f"{args.partitions * args.files_per_partition:,} files, {ROWS_PER_FILE} rows and "
         f"{ROWS_PER_FILE // ROW_GROUP} row groups a file",
@@ -303,17 +304,18 @@ def main() -> None:
         for name, sql in QUERIES.items():
             with lakekit.open_lake(settings=settings) as lake:
                 lake.estimate(sql)  # warm the catalog file, the OS cache and the imports
-                warms = []
-                for _ in range(max(3, args.runs)):
-                    started = time.perf_counter()
+                warms, cpus = [], []
+                for _ in range(max(5, args.runs)):
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     est = lake.estimate(sql)
                     warms.append(time.perf_counter() - started)
+                    cpus.append(time.process_time() - cpu_started)
             warm = statistics.median(warms)
             cli_median, cli_best = time_cli(sql, warehouse, args.runs)
             minimum = minimum_bytes(layout, name)
             actual = run_query(sql, settings=settings).actual.bytes_scanned
             row = {"name": name, "lakekit": est.bytes_scanned, "warm": warm, "warm_best": min(warms),
-                   "cli": cli_median, "cli_best": cli_best, "minimum": minimum, "duckdb": actual,
+                   "cpu": statistics.median(cpus), "cli": cli_median, "cli_best": cli_best, "minimum": minimum, "duckdb": actual,
                    "partitions": est.tables[0].partitions_scanned,
                    "advised": est.advice[0].bytes_scanned_with if est.advice else None}
             if server is not None:
@@ -333,7 +335,7 @@ def main() -> None:
             server.stop()
 
         lines += ["", "| query | partitions kept | minimum to read | lakekit estimate | with the advice "
-                  "| lakekit --dry-run (CLI, median) | estimate() warm (median, best) | DuckDB read "
+                  "| lakekit --dry-run (CLI, median) | estimate() warm (median, best; CPU median) | DuckDB read "
                   "| cost-guard tier 1 | cost-guard tier 2 | cost-guard time (t1 / t2) |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
@@ -342,9 +344,10 @@ def main() -> None:
             lines.append(
                 f"| {r['name']} | {r['partitions']:,} | {fmt_bytes(r['minimum'])} | {fmt_bytes(r['lakekit'])} "
                 f"({100 * (r['lakekit'] - r['minimum']) / max(r['minimum'], 1):+.1f}%) | {fmt_bytes(r['advised'])} "
-                f"| {r['cli']:.2f} s (best {r['cli_best']:.2f}) | {r['warm']:.3f} s ({r['warm_best']:.3f}) "
+                f"| {r['cli']:.2f} s (best {r['cli_best']:.2f}) | {r['warm']:.3f} s ({r['warm_best']:.3f}; CPU {r['cpu']:.3f}) "
                 f"| {fmt_bytes(r['duckdb'])} {guard}"
             )
+        lines.append(f"load average at the end {os.getloadavg()[0]:.1f}")
         report = "\n".join(lines)
         print(report)
         if args.out:
