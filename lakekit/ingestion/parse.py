@@ -70,6 +70,15 @@ class _RowError(Exception):
         self.index, self.message = index, message
 
 
+class _FieldCountError(_RowError):
+    """CSV records with the wrong number of fields: pyarrow skipped them and read the
+    rest; ``numbers`` are their 1-based positions among the block's records."""
+
+    def __init__(self, numbers: list[int], table: pa.Table):
+        super().__init__(None, "wrong number of fields")
+        self.numbers, self.table = numbers, table
+
+
 def _first_line(message: str) -> str:
     """The error's first line, without pyarrow's block-relative row number."""
     if not message.strip():
@@ -175,7 +184,7 @@ class CsvParser:
         except pa.ArrowInvalid as ex:
             raise _RowError(None, _first_line(str(ex))) from None
         if bad:
-            raise _RowError(None, "wrong number of fields")
+            raise _FieldCountError(bad, table)
         return table
 
 
@@ -211,6 +220,10 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
     if records is None:
         try:
             table = parser(block.data) if block.data else None
+        except _FieldCountError as err:
+            if _short_rows_aside(block, err, out, len(parser.names)):
+                return out
+            records = block.records()
         except _RowError:
             records = block.records()
         else:
@@ -232,6 +245,27 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
         splitter.finish()
     _merge_pieces(out)
     return out
+
+
+def _short_rows_aside(block: Block, err: _FieldCountError, out: Parsed, width: int) -> bool:
+    """The common CSV case, rows with a wrong field count: pyarrow has read the others,
+    so only the bad ones are looked up among the framed records. False when a bad row
+    spans lines (it may be a stray quote that swallowed others: the slow path re-frames
+    it) or the framing and pyarrow disagree."""
+    records = block.records()
+    bad = {n - 1 for n in err.numbers}
+    if len(records) != err.table.num_rows + len(bad) or any(
+            n >= len(records) or b"\n" in records[n][1] or b"\r" in records[n][1] for n in bad):
+        return False
+    for n in sorted(bad):
+        line, raw = records[n]
+        count = block.grammar.field_count(raw)
+        kind = f"expected {width} fields, found {count}" if count >= 0 else "malformed CSV record"
+        out.rejects.append(Reject(block.source.name, line, kind, raw, kind))
+    out.tables.append(err.table)
+    out.row_records.append([r for i, r in enumerate(records) if i not in bad])
+    out.records = len(records) + len(out.rejects) - len(bad)
+    return True
 
 
 def _set_aside_deep(block: Block) -> tuple[Block, list[Reject]]:
