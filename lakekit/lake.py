@@ -161,6 +161,10 @@ class Lake:
         Returns:
             :class:`IngestResult`, the same fields as the command's JSON.
         """
+        from lakekit.ingestion.hashing import start_hashing
+
+        # Local sources are hashed on another thread while the pipeline is imported.
+        early_hashes = start_hashing(sources)
         from lakekit.ingestion.options import resolve_options
         from lakekit.ingestion.run import run_ingest
 
@@ -177,7 +181,7 @@ class Lake:
         return run_ingest(
             sources=sources, options=options, storage=self.storage, catalog=self.catalog, force=force,
             memory_budget=memory_budget, block_size=block_size, progress=progress,
-            transform=_transformer(transform), backup=backup,
+            transform=_transformer(transform), backup=backup, early_hashes=early_hashes,
         )
 
     def ingest_stream(

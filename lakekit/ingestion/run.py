@@ -23,6 +23,7 @@ from lakekit.catalog.projection import projection_parameters
 from lakekit.errors import LakekitError, NothingWritten, UsageError
 from lakekit.ingestion import commit as commits
 from lakekit.ingestion.backup import backup_source
+from lakekit.ingestion.hashing import EarlyHashes
 from lakekit.ingestion.options import IngestOptions, finish_for_new_table, reconcile_with_existing
 from lakekit.ingestion.pipeline import RejectsFile, Run, read_all
 from lakekit.ingestion.schema import TableSchema
@@ -84,12 +85,16 @@ def run_ingest(
     progress: bool = False,
     transform: Transformer | None = None,
     backup: str | None = None,
+    early_hashes: EarlyHashes | None = None,
 ) -> IngestResult:
     """Ingest ``sources`` into the table ``options`` names, committing all or nothing.
 
     ``transform`` is applied to every record before it is parsed (``--transform``);
     ``backup`` receives a compressed copy of each file source before the commit
     (``--backup``; stdin batches are backed up by :mod:`lakekit.ingestion.stream`).
+
+    ``early_hashes`` (:func:`lakekit.ingestion.hashing.start_hashing`) holds hashes of
+    local sources already under way; the others are hashed here.
 
     >>> import os, tempfile, json
     >>> import lakekit
@@ -104,7 +109,7 @@ def run_ingest(
     opts, existing, schema = _target_table(options, catalog)
     location = existing.location if existing else storage.uri(opts.database, opts.name)
     loaded = set() if force else catalog.loaded_hashes(opts.database, opts.name)
-    to_read, skipped = _sources_to_read(sources, storage, loaded)
+    to_read, skipped = _sources_to_read(sources, storage, loaded, early_hashes)
     ingest_id = _new_ingest_id()
     outcome = _Outcome(table=f"{opts.database}.{opts.name}", ingest_id=ingest_id, skipped=skipped, started=started)
     if not to_read:
@@ -177,14 +182,17 @@ def _check_declared_types(existing: Table, opts: IngestOptions) -> None:
 
 
 def _sources_to_read(
-    sources: str | Source | Sequence[str | Source], storage: Storage, loaded: set[str]
+    sources: str | Source | Sequence[str | Source], storage: Storage, loaded: set[str],
+    early_hashes: EarlyHashes | None = None,
 ) -> tuple[list[tuple[Source, str | None]], list[str]]:
     """Each source with its content hash, less those ingested before (or given twice)."""
     to_read: list[tuple[Source, str | None]] = []
     skipped: list[str] = []
     seen_hashes: set[str] = set()
     for src in expand_sources([sources] if isinstance(sources, str | Source) else list(sources), storage):
-        digest = src.digest or (None if src.uri == STDIN else file_hash(src, storage))
+        digest = src.digest
+        if digest is None and src.uri != STDIN:
+            digest = (early_hashes.get(src.uri) if early_hashes else None) or file_hash(src, storage)
         if digest is not None and (digest in loaded or digest in seen_hashes):
             skipped.append(src.name)
             continue

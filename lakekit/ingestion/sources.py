@@ -289,12 +289,17 @@ def read_blocks(stream, source: Source, block_size: int) -> Iterator[Block]:
         chunk = _read(stream, block_size, source)
         if not chunk:
             break
-        buf = carry + chunk if carry else chunk
-        cut = buf.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:  # no complete line yet: a long line, keep reading
-            carry = buf
+            carry += chunk
             continue
-        data, carry = buf[: cut + 1], buf[cut + 1 :]
+        # One copy of the block's bytes at most (none when it ends on a line break and
+        # nothing is carried): this loop runs on the thread that feeds the parsers.
+        if cut + 1 == len(chunk):
+            data = carry + chunk if carry else chunk
+            carry = b""
+        else:
+            data, carry = b"".join((carry, memoryview(chunk)[: cut + 1])), chunk[cut + 1 :]
         yield Block(data, line, source)
         line += data.count(b"\n")
     if carry:
