@@ -5,12 +5,15 @@ timestamps over 60 days, ints, floats, strings; about 200 bytes a record), plus 
 same with 1% bad records, and turns each into zstd Parquet partitioned
 ``year=/month=/day=`` with:
 
-1. ``lakekit ingest`` (the installed command) on the clean and on the 1%-bad file;
-2. DuckDB ``COPY (SELECT ... FROM read_json(...)) TO ... (PARTITION_BY ...)``;
-3. ``pandas.read_json(lines=True)`` + ``awswrangler.s3.to_parquet(dataset=True)``
+1. ``lakekit ingest`` (the installed command) on the clean and on the 1%-bad file,
+   on the same events as CSV (plain, and with a quoted multi-line text column), and
+   on events spread over 2,000 days (2,000 partitions);
+2. DuckDB ``COPY (SELECT ... FROM read_json(...) / read_csv(...)) TO ... (PARTITION_BY ...)``;
+3. Polars ``scan_ndjson(...).sink_parquet(PartitionBy(...))`` (when installed);
+4. ``pandas.read_json(lines=True)`` + ``awswrangler.s3.to_parquet(dataset=True)``
    into a real moto S3 server on 127.0.0.1.
 
-4. "real shapes" (``--real-shapes N``): a CSV with quoted multi-line fields, codes
+5. "real shapes" (``--real-shapes N``): a CSV with quoted multi-line fields, codes
    with leading zeros, year-first ``/`` dates and 1% bad rows, and a JSON array on one
    line (pandas' ``to_json(orient="records")`` shape), N records each, through
    ``lakekit ingest`` and DuckDB's ``read_csv``/``read_json`` (``COPY ... PARTITION_BY``),
@@ -109,6 +112,9 @@ LONG_RUN_SECONDS = 120
 
 TARGETS = {
     "clean_vs_duckdb": 1.0,
+    "clean_vs_polars": 1.3,
+    "csv_vs_duckdb": 1.0,
+    "startup_ms": 150.0,
     "bad_vs_duckdb": 0.7,
     "vs_awswrangler": 6.0,
     "peak_rss_mb": 400.0,
@@ -161,6 +167,57 @@ def _write_bad(path: Path, rows: int) -> int:
             else:
                 handle.write(json.dumps(rec, separators=(",", ":")) + "\n")
     return bad
+
+
+CSV_COLUMNS = ("event_id", "ts", "user_id", "event_type", "country", "device", "amount", "quantity", "session_ms")
+WIDE_DAYS = 2000
+#: Every this many records, the multi-line CSV's note holds a quoted comma, quote and line break.
+MULTILINE_EVERY = 50
+
+
+def _write_csv(path: Path, rows: int, multiline: bool) -> None:
+    """The clean events as CSV with a header; with ``multiline``, a ``note`` column too,
+    empty on most rows and a quoted field with a comma, a doubled quote and a line break
+    on every MULTILINE_EVERY-th (the part of CSV that makes framing hard)."""
+    import csv
+
+    from lakekit.sample import events
+
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow([*CSV_COLUMNS, "note"] if multiline else CSV_COLUMNS)
+        for i, rec in enumerate(events(rows, seed=SEED)):
+            row = [rec[c] for c in CSV_COLUMNS]
+            if multiline:
+                row.append(f'order {i}, "gift"\nleave at door' if i % MULTILINE_EVERY == 0 else "")
+            out.writerow(row)
+
+
+def _write_wide(path: Path, rows: int) -> None:
+    from lakekit.sample import events_jsonl
+
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(events_jsonl(rows, seed=SEED, days=WIDE_DAYS))
+
+
+def prepare_more(workdir: Path, csv_size: int, wide_sizes: list[int]) -> dict[str, Dataset]:
+    """The CSV inputs at ``csv_size`` and the 2,000-day inputs at each of ``wide_sizes``
+    (cached beside the others)."""
+    data = workdir / "data"
+    out: dict[str, Dataset] = {}
+    wanted = [("csv", data / f"events-{csv_size}.csv", csv_size, lambda p, n: _write_csv(p, n, False)),
+              ("csv multi-line", data / f"events-{csv_size}-multiline.csv", csv_size, lambda p, n: _write_csv(p, n, True))]
+    wanted += [(f"wide {n}", data / f"events-{n}-days{WIDE_DAYS}.jsonl", n, lambda p, n: _write_wide(p, n))
+               for n in sorted(set(wide_sizes))]
+    for key, path, rows, write in wanted:
+        meta = path.with_suffix(".meta.json")
+        if not (path.exists() and meta.exists() and json.loads(meta.read_text()).get("size") == path.stat().st_size):
+            started = time.perf_counter()
+            write(path, rows)
+            meta.write_text(json.dumps({"good": rows, "bad": 0, "size": path.stat().st_size}))
+            _log(f"generated {path.name} in {time.perf_counter() - started:.0f}s")
+        out[key] = Dataset(path, rows, rows, 0)
+    return out
 
 
 def prepare_data(workdir: Path, clean_sizes: list[int], bad_size: int) -> tuple[dict[int, Dataset], Dataset]:
@@ -334,6 +391,41 @@ def child_duckdb(source: str, out: str, ignore_errors: bool) -> None:
     )
 
 
+DUCKDB_CSV_COLUMNS = DUCKDB_COLUMNS.replace("'ts': 'TIMESTAMP'", "'ts': 'TIMESTAMPTZ'")
+
+
+def child_duckdb_csv(source: str, out: str, multiline: bool) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET TimeZone = 'UTC'")
+    columns = DUCKDB_CSV_COLUMNS[:-1] + (", 'note': 'VARCHAR'}" if multiline else "}")
+    con.execute(
+        f"""
+        COPY (
+            SELECT *, strftime(ts, '%Y') AS year, strftime(ts, '%m') AS month, strftime(ts, '%d') AS day
+            FROM read_csv('{source}', header = true, columns = {columns}, quote = '"', escape = '"')
+        ) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day))
+        """
+    )
+
+
+def child_polars(source: str, out: str) -> None:
+    import polars as pl
+
+    schema = {"event_id": pl.String, "ts": pl.String, "user_id": pl.Int64, "event_type": pl.String,
+              "country": pl.String, "device": pl.String, "amount": pl.Float64, "quantity": pl.Int64,
+              "session_ms": pl.Int64}
+    ts = pl.col("ts").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC")
+    frame = pl.scan_ndjson(source, schema=schema).with_columns(ts.alias("ts"))
+    frame = frame.with_columns(pl.col("ts").dt.strftime("%Y").alias("year"), pl.col("ts").dt.strftime("%m").alias("month"),
+                               pl.col("ts").dt.strftime("%d").alias("day"))
+    frame.sink_parquet(pl.PartitionBy(out, key=["year", "month", "day"], include_key=False), compression="zstd",
+                       mkdir=True)
+
+
 def child_awswrangler(source: str, s3_path: str) -> None:
     awswrangler_ingest(source, s3_path)
 
@@ -450,6 +542,88 @@ def run_duckdb(dataset: Dataset, label: str, workdir: Path, timeout: float) -> R
     return run
 
 
+def run_duckdb_csv(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    run = Run("DuckDB COPY", label, dataset)
+    out = workdir / "out" / f"duckdb-{dataset.path.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [PYTHON, __file__, "--child", "duckdb-csv", str(dataset.path), str(out)] + (
+        ["--multiline"] if "multi-line" in label else [])
+    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
+    if not run.ok:
+        run.check = f"FAILED ({run.measurement.failure()})"
+        return run
+    run.rows_out, run.partitions = _count_local(out)
+    run.passed = run.rows_out == dataset.good
+    run.check = f"{run.rows_out:,} rows read back"
+    shutil.rmtree(out, ignore_errors=True)
+    return run
+
+
+def polars_available() -> bool:
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_polars(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    run = Run("Polars", label, dataset)
+    out = workdir / "out" / f"polars-{dataset.path.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    argv = [PYTHON, __file__, "--child", "polars", str(dataset.path), str(out)]
+    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
+    if not run.ok:
+        run.check = f"FAILED ({run.measurement.failure()})"
+        return run
+    run.rows_out, run.partitions = _count_local(out)
+    run.passed = run.rows_out == dataset.good
+    run.check = f"{run.rows_out:,} rows read back"
+    shutil.rmtree(out, ignore_errors=True)
+    return run
+
+
+def measure_startup(workdir: Path, repeats: int = 7) -> float | None:
+    """Milliseconds from starting ``lakekit ingest`` to its first read of the source:
+    interpreter start-up and every import before the first byte. The child records
+    the moment with an audit hook on ``open``, which costs nothing measurable."""
+    source = workdir / "data" / "startup.jsonl"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text('{"id": 1, "ts": "2024-03-07T10:00:00Z"}\n')
+    hook = (
+        "import sys, time\n"
+        f"SOURCE = {str(source)!r}\n"
+        "def hook(event, args):\n"
+        "    if event == 'open' and args and str(args[0]) == SOURCE and not hook.seen:\n"
+        "        hook.seen = True\n"
+        "        sys.stderr.write(f'FIRST_READ {time.time()!r}\\n')\n"
+        "hook.seen = False\n"
+        "sys.addaudithook(hook)\n"
+        "from lakekit.cli import run\n"
+        "sys.argv[0] = 'lakekit'\n"
+        "run()\n"
+    )
+    times = []
+    for i in range(repeats):
+        warehouse = workdir / "out" / f"startup-{i}"
+        shutil.rmtree(warehouse, ignore_errors=True)
+        started = time.time()
+        proc = subprocess.run([PYTHON, "-c", hook, "ingest", str(source), "--table", "bench.startup",
+                               "--timestamp-column", "ts", "--warehouse", str(warehouse), "--json"],
+                              capture_output=True, text=True, env=_child_env(LAKEKIT_UNDER_TEST.env), cwd=workdir)
+        shutil.rmtree(warehouse, ignore_errors=True)
+        marks = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("FIRST_READ ")]
+        if proc.returncode != 0 or not marks:
+            _log(f"start-up probe failed: {proc.stderr.strip()[-300:]}")
+            source.unlink()
+            return None
+        times.append((float(marks[0]) - started) * 1000)
+    source.unlink()
+    times.sort()
+    return times[len(times) // 2]
+
+
 def run_awswrangler(dataset: Dataset, workdir: Path, timeout: float) -> Run:
     import boto3
     import pyarrow.dataset as ds
@@ -552,18 +726,22 @@ def machine() -> list[str]:
     ]
 
 
-def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean: Dataset, bad: Dataset) -> str:
+def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean: Dataset, bad: Dataset,
+           startup_ms: float | None = None) -> str:
     lines = [f"# Ingest benchmark: {clean.records:,} records", ""]
     lines += machine()
     lines.append(
         f"- Input: {clean.records:,} JSON Lines records, {clean.size_bytes / 2**20:.0f} MiB "
         f"({clean.size_bytes / clean.records:.0f} bytes a record); the 1%-bad file holds {bad.bad:,} bad lines "
-        f"(truncated JSON or a string user_id)"
+        f"(truncated JSON or a string user_id); the CSV files hold the same clean events, the multi-line one a "
+        f"`note` column quoting a comma, a quote and a line break every {MULTILINE_EVERY} records; the "
+        f"{WIDE_DAYS:,}-day file spreads the clean events over {WIDE_DAYS:,} daily partitions"
     )
     lines.append(f"- Command: `{' '.join([Path(PYTHON).name, 'benchmarks/ingest.py', *args.argv])}`")
     lines += ["", "| tool | input | records | seconds | records/s | CPU s | peak RSS MB | load | partitions | output check |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for run in [*runs, *scaling]:
+    everything = list({id(r): r for r in [*runs, *scaling]}.values())
+    for run in everything:
         m = run.measurement
         verdict = (run.verdict or "ok") if run.passed else "**WRONG**" if run.ok else ""
         lines.append(
@@ -585,24 +763,41 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
     lk_clean, lk_bad = find("lakekit", "clean"), find("lakekit", "1% bad")
     dd_clean, dd_bad = find("DuckDB COPY", "clean"), find("DuckDB COPY", "1% bad")
     wr_clean = find("pandas + awswrangler", "clean")
+    pl_clean = find("Polars", "clean")
     lk_bad_rate = lk_bad.records_per_second if lk_bad and lk_bad.passed else None
-    small = next((r for r in scaling if r.dataset.records < clean.records), None)
-    large = next((r for r in scaling if r.dataset.records > clean.records), None)
-    rss_ratio = _ratio(large.peak_rss_mb if large and large.ok else None, small.peak_rss_mb if small and small.ok else None)
-    peak = lk_clean.peak_rss_mb if lk_clean and lk_clean.ok else None
-    peak_bad = lk_bad.peak_rss_mb if lk_bad and lk_bad.ok else None
-    worst_peak = max((p for p in (peak, peak_bad) if p is not None), default=None)
+
+    def scaling_ratio(label: str) -> tuple[str, float | None]:
+        mine = [r for r in scaling if r.input == label and r.ok]
+        if len(mine) < 2:
+            return f"lakekit peak RSS scaling ({label})", None
+        small, large = min(mine, key=lambda r: r.dataset.records), max(mine, key=lambda r: r.dataset.records)
+        return (f"lakekit peak RSS {large.dataset.records:,} / {small.dataset.records:,} records ({label})",
+                _ratio(large.peak_rss_mb, small.peak_rss_mb))
+
+    lakekit_main = [r for r in runs if r.tool == "lakekit" and r.ok]
+    worst = max(lakekit_main, key=lambda r: r.peak_rss_mb, default=None)
     ratios = [
         ("lakekit / DuckDB COPY records/s, clean", _ratio(rate(lk_clean), rate(dd_clean)), TARGETS["clean_vs_duckdb"], True, "x"),
+        ("lakekit / Polars records/s, clean", _ratio(rate(lk_clean), rate(pl_clean)), TARGETS["clean_vs_polars"], True, "x"),
+        ("lakekit 1% bad / DuckDB COPY clean, records/s (every bad record in the rejects file)",
+         _ratio(lk_bad_rate, rate(dd_clean)), TARGETS["bad_vs_duckdb"], True, "x"),
         ("lakekit / DuckDB COPY records/s, 1% bad (DuckDB with ignore_errors)", _ratio(lk_bad_rate, rate(dd_bad)),
          TARGETS["bad_vs_duckdb"], True, "x"),
-        ("lakekit 1% bad / DuckDB COPY clean, records/s", _ratio(lk_bad_rate, rate(dd_clean)),
-         TARGETS["bad_vs_duckdb"], True, "x"),
-        ("lakekit / awswrangler records/s, clean", _ratio(rate(lk_clean), rate(wr_clean)), TARGETS["vs_awswrangler"], True, "x"),
-        ("lakekit peak RSS MB (worst of clean and 1% bad)", worst_peak, TARGETS["peak_rss_mb"], False, " MB"),
-        (f"lakekit peak RSS {large.dataset.records:,} / {small.dataset.records:,} records" if small and large
-         else "lakekit peak RSS scaling", rss_ratio, TARGETS["rss_scaling"], False, "x"),
     ]
+    for label in ("CSV", "CSV multi-line"):
+        ratios.append((f"lakekit / DuckDB read_csv + COPY records/s, {label}",
+                       _ratio(rate(find("lakekit", label)), rate(find("DuckDB COPY", label))), TARGETS["csv_vs_duckdb"],
+                       True, "x"))
+    ratios += [
+        ("lakekit / awswrangler records/s, clean", _ratio(rate(lk_clean), rate(wr_clean)), TARGETS["vs_awswrangler"], True, "x"),
+        (f"lakekit peak RSS MB (worst: {worst.input})" if worst else "lakekit peak RSS MB",
+         worst.peak_rss_mb if worst else None, TARGETS["peak_rss_mb"], False, " MB"),
+    ]
+    for label in ("clean", f"clean, {WIDE_DAYS:,} days"):
+        name, value = scaling_ratio(label)
+        ratios.append((name, value, TARGETS["rss_scaling"], False, "x"))
+    ratios.append(("CLI start-up: ms from exec to the first byte of the source read (median)", startup_ms,
+                   TARGETS["startup_ms"], False, " ms"))
     lines += ["", "| measure | value | target | verdict |", "|---|---:|---:|---|"]
     for name, value, target, higher, unit in ratios:
         shown = _fmt(value, ".2f" if unit == "x" else ".0f")
@@ -627,13 +822,13 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
               "time of the process and its children; peak RSS is the larger of the kernel's high-water mark and "
               "the sampled process-tree sum; load is the 1-minute load average when the run started (other "
               "work on the machine competes for its cores)."]
-    repeated = [r for r in [*runs, *scaling] if len(r.repeats) > 1]
+    repeated = [r for r in everything if len(r.repeats) > 1]
     if repeated:
         lines += ["", "Repeats (wall seconds):", ""] + [
             f"- {r.tool}, {r.input}, {r.dataset.records:,}: {', '.join(f'{s:.1f}' for s in r.repeats)}" for r in repeated]
     if args.quick:
         lines += ["", "_Quick smoke run: the targets are set for 2M records, so these verdicts are indicative only._"]
-    notes = [note for run in [*runs, *scaling] for note in run.notes]
+    notes = [note for run in everything for note in run.notes]
     if notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(notes)]
     return "\n".join(lines) + "\n"
@@ -692,25 +887,63 @@ def _median_run(done: list[Run]) -> Run:
     return chosen
 
 
-def _child(argv: list[str]) -> int:
-    """One tool's run, in its own process, so that it is measured alone."""
-    tool, *rest = argv
-    if tool == "duckdb":
-        child_duckdb(rest[0], rest[1], ignore_errors="--ignore-errors" in rest)
-    elif tool == "duckdb-real":
-        child_duckdb_real(rest[0], rest[1])
-    elif tool == "awswrangler":
-        child_awswrangler(rest[0], rest[1])
-    else:
+def _plans(args: argparse.Namespace, clean_sets: dict[int, Dataset], bad_set: Dataset, more: dict[str, Dataset],
+           unavailable: str | None, sizes: tuple[int, int, int]) -> tuple[list[Plan], int]:
+    """Every measurement to take, the main comparison first (its count is returned),
+    then lakekit's runs at the other sizes."""
+    small, n, large = sizes
+    clean = clean_sets[n]
+    wide_label = f"clean, {WIDE_DAYS:,} days"
+    plans: list[Plan] = []
+
+    def lakekit_plan(dataset: Dataset, label: str, extra: str = "") -> None:
+        if not unavailable:
+            plans.append(Plan(f"lakekit, {label}{extra}", run_lakekit, (dataset, label, args.workdir, args.timeout)))
+
+    lakekit_plan(clean, "clean")
+    lakekit_plan(bad_set, "1% bad")
+    plans.append(Plan("DuckDB COPY, clean", run_duckdb, (clean, "clean", args.workdir, args.timeout)))
+    plans.append(Plan("DuckDB COPY, 1% bad", run_duckdb, (bad_set, "1% bad", args.workdir, args.timeout)))
+    if not args.skip_polars and polars_available():
+        plans.append(Plan("Polars, clean", run_polars, (clean, "clean", args.workdir, args.timeout)))
+    if not args.skip_csv:
+        for label, key in (("CSV", "csv"), ("CSV multi-line", "csv multi-line")):
+            lakekit_plan(more[key], label)
+            plans.append(Plan(f"DuckDB COPY, {label}", run_duckdb_csv, (more[key], label, args.workdir, args.timeout)))
+    if not args.skip_wide:
+        lakekit_plan(more[f"wide {n}"], wide_label)
+        plans.append(Plan(f"DuckDB COPY, {wide_label}", run_duckdb, (more[f"wide {n}"], wide_label, args.workdir,
+                                                                     args.timeout)))
+    if not args.skip_awswrangler:
+        plans.append(Plan("pandas + awswrangler, clean", run_awswrangler, (clean, args.workdir, args.timeout)))
+    n_main = len(plans)
+    if not unavailable and not args.skip_scaling:
+        for size in (small, large):
+            lakekit_plan(clean_sets[size], "clean", f" {size:,}")
+            if not args.skip_wide:
+                lakekit_plan(more[f"wide {size}"], wide_label, f" {size:,}")
+    return plans, n_main
+
+
+def _child(tool: str, rest: list[str]) -> int:
+    """One tool's run, in the process the benchmark measures."""
+    children = {
+        "duckdb": lambda: child_duckdb(rest[0], rest[1], ignore_errors="--ignore-errors" in rest),
+        "duckdb-csv": lambda: child_duckdb_csv(rest[0], rest[1], multiline="--multiline" in rest),
+        "polars": lambda: child_polars(rest[0], rest[1]),
+        "duckdb-real": lambda: child_duckdb_real(rest[0], rest[1]),
+        "awswrangler": lambda: child_awswrangler(rest[0], rest[1]),
+    }
+    if tool not in children:
         raise SystemExit(f"unknown child {tool!r}")
+    children[tool]()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        return _child(argv[1:])
-
+        return _child(argv[1], argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=2_000_000, help="records in the main comparison (default 2,000,000)")
     parser.add_argument("--scaling", default=None, metavar="SMALL,LARGE",
@@ -727,6 +960,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the real-shapes line: a CSV and a JSON array of N records each")
     parser.add_argument("--only-real-shapes", action="store_true",
                         help="run only the real-shapes line (with lakekit on N clean JSON Lines records beside it)")
+    parser.add_argument("--skip-csv", action="store_true", help="leave out the CSV inputs")
+    parser.add_argument("--skip-wide", action="store_true", help=f"leave out the {WIDE_DAYS:,}-partition input")
+    parser.add_argument("--skip-polars", action="store_true", help="leave out Polars (also left out when not installed)")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",
                         help="where input files (kept, reused) and outputs (deleted after checking) go")
@@ -755,27 +991,23 @@ def main(argv: list[str] | None = None) -> int:
     clean_sets, bad_set = prepare_data(args.workdir, clean_sizes, n)
     clean = clean_sets[n]
 
+    more = prepare_more(args.workdir, n, [] if args.skip_wide else ([n] if args.skip_scaling else [small, n, large]))
     unavailable = "skipped (--skip-lakekit)" if args.skip_lakekit else lakekit_available()
-    plans: list[Plan] = []
     if unavailable:
         _log(f"skipping lakekit: {unavailable}")
-    else:
-        plans.append(Plan("lakekit, clean", run_lakekit, (clean, "clean", args.workdir, args.timeout)))
-        plans.append(Plan("lakekit, 1% bad", run_lakekit, (bad_set, "1% bad", args.workdir, args.timeout)))
-    plans.append(Plan("DuckDB COPY, clean", run_duckdb, (clean, "clean", args.workdir, args.timeout)))
-    plans.append(Plan("DuckDB COPY, 1% bad", run_duckdb, (bad_set, "1% bad", args.workdir, args.timeout)))
-    if not args.skip_awswrangler:
-        plans.append(Plan("pandas + awswrangler, clean", run_awswrangler, (clean, args.workdir, args.timeout)))
-    n_main = len(plans)
-    if not unavailable and not args.skip_scaling:
-        for size in (small, large):
-            plans.append(Plan(f"lakekit, {size:,} clean", run_lakekit, (clean_sets[size], "clean", args.workdir, args.timeout)))
+    wide_label = f"clean, {WIDE_DAYS:,} days"
+    plans, n_main = _plans(args, clean_sets, bad_set, more, unavailable, (small, n, large))
     measured = run_interleaved(plans, args.repeat)
     runs, scaling = measured[:n_main], measured[n_main:]
+    if not unavailable and not args.skip_scaling:
+        scaling += [r for r in runs if r.tool == "lakekit" and r.input in ("clean", wide_label)]
     if unavailable:
         runs.insert(0, Run("lakekit", "clean", clean, check=f"not run: {unavailable}"))
+    startup_ms = None if unavailable else measure_startup(args.workdir)
+    if startup_ms is not None:
+        _log(f"start-up to first byte read: {startup_ms:.0f} ms")
 
-    text = report(runs, scaling, args, clean, bad_set)
+    text = report(runs, scaling, args, clean, bad_set, startup_ms)
     if args.real_shapes:
         real = _real_shape_runs(args)
         text += "\n" + real_shapes_report(real, args)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lakekit.catalog.history import History, QueryRecord
     from lakekit.catalog.sync import SyncResult
     from lakekit.engines import Engine, QueryResult
+    from lakekit.ingestion.hashing import EarlyHashes
     from lakekit.ingestion.run import IngestResult
     from lakekit.ingestion.stream import StreamStatus
     from lakekit.ingestion.transform import Transformer
@@ -137,6 +138,7 @@ class Lake:
         progress: bool = False,
         transform: str | Transformer | None = None,
         backup: str | None = None,
+        early_hashes: EarlyHashes | None = None,
     ) -> IngestResult:
         """Ingest JSON Lines / CSV sources into a partitioned Parquet table and register it.
 
@@ -157,6 +159,9 @@ class Lake:
             transform: ``MODULE:FUNCTION`` (or a loaded :class:`Transformer`) applied to the
                 records before they are parsed; see :mod:`lakekit.ingestion.transform`.
             backup: a folder or ``s3://`` prefix that receives a compressed copy of each source.
+            early_hashes: hashes of the sources already under way
+                (:func:`lakekit.ingestion.hashing.start_hashing`; the command starts them
+                before pyarrow is imported); by default they start here.
 
         Returns:
             :class:`IngestResult`, the same fields as the command's JSON.
@@ -164,7 +169,7 @@ class Lake:
         from lakekit.ingestion.hashing import start_hashing
 
         # Local sources are hashed on another thread while the pipeline is imported.
-        early_hashes = start_hashing(sources)
+        early_hashes = early_hashes or start_hashing(sources)
         from lakekit.ingestion.options import resolve_options
         from lakekit.ingestion.run import run_ingest
 

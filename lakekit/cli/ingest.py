@@ -118,8 +118,12 @@ def ingest_command(sources, table, timestamp_column, timestamp_format, partition
       lakekit ingest 'exports/*.csv.gz' --layout layouts/events.yaml --max-rejects 100
       tail -F app.jsonl | lakekit ingest - --table app.events --timestamp-column ts --buffer-interval 60s
     """
+    from lakekit.ingestion.hashing import start_hashing
     from lakekit.lake import open_lake
 
+    # Hashing local sources needs only the standard library: started first, it reads
+    # them on the other core while pyarrow and the pipeline are imported.
+    early_hashes = start_hashing(list(sources))
     _lean_allocator()
     _skip_pandas_probe()
     if "-" in sources:
@@ -145,7 +149,7 @@ def ingest_command(sources, table, timestamp_column, timestamp_format, partition
                 input_format=input_format, compression=compression, target_file_size=target_file_size, mode=mode,
                 max_rejects=max_rejects, layout=layout, force=force, projection=projection, delimiter=delimiter,
                 null_values=null_values or None, timestamp_format=timestamp_format, progress=sys.stderr.isatty(),
-                transform=transform, backup=backup,
+                transform=transform, backup=backup, early_hashes=early_hashes,
             )
     except LakekitError as ex:
         partial = getattr(ex, "result", None)

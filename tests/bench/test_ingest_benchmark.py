@@ -13,7 +13,7 @@ def test_quick_run_reports_every_tool_with_checked_row_counts(tmp_path):
     out = tmp_path / "report.md"
     proc = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "ingest.py"), "--quick", "--records", "3000",
-         "--scaling", "1000,6000", "--workdir", str(tmp_path / "work"), "--out", str(out)],
+         "--scaling", "1000,6000", "--skip-wide", "--workdir", str(tmp_path / "work"), "--out", str(out)],
         capture_output=True, text=True, timeout=300,
     )
     report = out.read_text()
@@ -24,6 +24,8 @@ def test_quick_run_reports_every_tool_with_checked_row_counts(tmp_path):
     # DuckDB gets through malformed lines only with ignore_errors, keeping them as NULL rows.
     assert "lossy: 3,000 rows read back" in rows[("DuckDB COPY", "1% bad")]
     assert "ok: 3,000 rows read back from moto S3" in rows[("pandas + awswrangler", "clean")]
+    assert "ok: 3,000 rows read back" in rows[("DuckDB COPY", "CSV")]
+    assert "ok: 3,000 rows read back" in rows[("DuckDB COPY", "CSV multi-line")]
     lakekit = rows[("lakekit", "clean")]
     assert "not run" in lakekit or "rows read back" in lakekit
     assert "| lakekit / awswrangler records/s, clean |" in report
@@ -31,5 +33,7 @@ def test_quick_run_reports_every_tool_with_checked_row_counts(tmp_path):
     # The input files are kept for the next run; the outputs are removed once checked.
     assert sorted(p.name for p in (tmp_path / "work" / "data").glob("*.jsonl")) == [
         "events-1000.jsonl", "events-3000-bad0.01.jsonl", "events-3000.jsonl", "events-6000.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "work" / "data").glob("*.csv")) == [
+        "events-3000-multiline.csv", "events-3000.csv"]
     assert not any((tmp_path / "work" / "out").glob("*/*"))
     assert len((tmp_path / "work" / "data" / "events-1000.jsonl").read_text().splitlines()) == 1000
