@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -258,13 +259,31 @@ class Block:
         line = self.first_line
         for raw in self.data.split(b"\n"):
             if raw.strip():
-                values = split_values(raw.decode("utf-8", "surrogateescape")) if split_lines else None
+                values = None
+                if split_lines and not _one_object_at_most(raw):
+                    values = split_values(raw.decode("utf-8", "surrogateescape"))
                 if values and len(values) > 1:
                     out.extend((line, v.encode("utf-8", "surrogateescape")) for _, v in values)
                 else:
                     out.append((line, raw))
             line += 1
         return out
+
+
+#: a ``{`` that could open a second value: after something other than JSON whitespace,
+#: ``:``, ``,`` or ``[`` (inside one object, ``{`` only ever follows those)
+_ANOTHER_VALUE = re.compile(rb"[^ \t\r\n:,\[][ \t\r\n]*\{")
+
+
+def _one_object_at_most(raw: bytes) -> bool:
+    """True when ``raw`` cannot hold several JSON values, so splitting it (a JSON parse
+    in Python, the costly part of framing a failing block) would find one or none.
+
+    Several values ending with an object need a ``{`` that follows the end of the
+    value before it; a line that is one ``{...}`` without such a ``{`` is one record.
+    """
+    body = raw.strip(b" \t\r\n")
+    return body[:1] == b"{" and body[-1:] == b"}" and _ANOTHER_VALUE.search(body) is None
 
 
 def _read_error(source: Source):
