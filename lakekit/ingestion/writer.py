@@ -15,6 +15,7 @@ memory budget counts rows until their lane has written them.
 
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import tempfile
@@ -152,7 +153,7 @@ class PartitionedWriter:
         self._encoders = ThreadPoolExecutor(max_workers=ENCODER_THREADS, thread_name_prefix="lakekit-encode")
         #: the last task handed to each partition's lane; the next one waits for it
         self._lanes: dict[int, Future] = {}
-        self._pending: list[Future] = []
+        self._pending: collections.deque[Future] = collections.deque()  # in submission order
         #: lanes the caller has given a file to (opened by a write, not closed since)
         self._lanes_open: dict[int, None] = {}  # in the order they were opened
         self._lock = threading.Lock()
@@ -196,9 +197,8 @@ class PartitionedWriter:
             waiting -= self.buffers[key].nbytes
             self._flush(key)
         with self._written:
-            while self.buffered_bytes > self.memory_budget and any(not f.done() for f in self._pending):
+            while self.buffered_bytes > self.memory_budget and self._in_flight():
                 self._written.wait(0.05)
-        self._reap()
 
     # -- output --------------------------------------------------------------------------
     def _partition_path(self, key: int) -> tuple[tuple[str, ...], str]:
@@ -261,8 +261,7 @@ class PartitionedWriter:
         future = self._encoders.submit(self._after, previous, fn, *args)
         self._lanes[key] = future
         self._pending.append(future)
-        if len(self._pending) > 4 * ENCODER_THREADS:
-            self._reap()
+        self._reap()
 
     @staticmethod
     def _after(previous: Future | None, fn, *args) -> None:
@@ -273,19 +272,19 @@ class PartitionedWriter:
         fn(*args)
 
     def _reap(self) -> None:
-        """Forget finished tasks; the first failure is raised here, on the caller's thread."""
-        still = []
-        for future in self._pending:
-            if future.done():
-                future.result()
-            else:
-                still.append(future)
-        self._pending = still
+        """Forget the tasks finished at the front of the queue; a failure is raised here,
+        on the caller's thread. Only the front is looked at: with thousands of
+        partitions queued, scanning them all at every hand-over would be quadratic."""
+        while self._pending and self._pending[0].done():
+            self._pending.popleft().result()
+
+    def _in_flight(self) -> bool:
+        self._reap()
+        return bool(self._pending)
 
     def _drain(self) -> None:
-        for future in list(self._pending):
-            future.result()
-        self._pending = []
+        while self._pending:
+            self._pending.popleft().result()
 
     def _write(self, key: int, table: pa.Table, batches: list[_Batch]) -> None:
         """Write rows to a partition's files, on its lane: a file that fills is closed and
