@@ -55,6 +55,11 @@ class CatalogError(LakekitError):
     """The catalog (local SQLite or AWS Glue) failed."""
 
 
+class CommitOutcomeUnknown(CatalogError):
+    """The commit point's reply was lost: the commit may or may not have landed. Its
+    files are kept; the next writer's recovery finishes it or removes it."""
+
+
 class StorageError(LakekitError):
     """Reading or writing the warehouse's storage failed."""
 

@@ -72,6 +72,7 @@ class Lake:
         self.boto3_session = boto3_session
         self._storage: Storage | None = None
         self._catalog: Catalog | None = None
+        self._reader: Catalog | None = None
 
     def __repr__(self) -> str:
         return f"Lake(warehouse={self.settings.warehouse!r}, catalog={self.settings.catalog!r})"
@@ -87,26 +88,40 @@ class Lake:
 
     @property
     def catalog(self) -> Catalog:
+        """The catalog, opened for writing (created when the lake has none yet)."""
         from lakekit.catalog import open_catalog
 
         if self._catalog is None:
             self._catalog = open_catalog(self.settings, self.boto3_session)
         return self._catalog
 
+    @property
+    def reader(self) -> Catalog:
+        """The catalog for commands that only read: opened read-only, so they create
+        nothing and work on a read-only warehouse (the writable one when already open)."""
+        if self._catalog is not None:
+            return self._catalog
+        if self._reader is None:
+            from lakekit.catalog import open_catalog
+
+            self._reader = open_catalog(self.settings, self.boto3_session, read_only=True)
+        return self._reader
+
     def existing_catalog(self) -> tuple[Catalog | None, str]:
-        """The catalog when there is one (a local catalog is not created by looking for
-        it), and where it was looked for."""
+        """The catalog when there is one (read-only; a local catalog is not created by
+        looking for it), and where it was looked for."""
         if self.settings.catalog == "glue":
-            return self.catalog, "glue"
+            return self.reader, "glue"
         path = self.settings.local_catalog_path()
         if self._catalog is None and not os.path.isfile(path):
             return None, path
-        return self.catalog, path
+        return self.reader, path
 
     def close(self) -> None:
-        if self._catalog is not None:
-            self._catalog.close()
-            self._catalog = None
+        for catalog in (self._catalog, self._reader):
+            if catalog is not None:
+                catalog.close()
+        self._catalog = self._reader = None
 
     def __enter__(self) -> Lake:
         return self
@@ -254,7 +269,7 @@ class Lake:
         from lakekit.plan import plan_query
 
         price = self._price(price_per_tb)
-        return plan_query(sql, catalog=self.catalog, storage=self.storage, price_per_tb=price)
+        return plan_query(sql, catalog=self.reader, storage=self.storage, price_per_tb=price)
 
     def estimate(self, sql: str, *, price_per_tb: float | None = None) -> Estimate:
         """What ``sql`` would scan and cost on Athena, without running it.
@@ -286,15 +301,13 @@ class Lake:
             QueryFailed, QueryCancelled, QueryTimeout: the engine did not finish it.
         """
         from lakekit.engines import ActualScan, QueryResult, open_engine
-        from lakekit.ingestion.commit import recover
         from lakekit.plan import check_budget, plan_query
 
         price = self._price(price_per_tb)
         check_max_cost(max_cost)
-        # An ingest that committed but was killed before its files were all moved into
-        # place is finished first, so the query reads every file the catalog lists.
-        recover(self.storage, self.catalog)
-        plan = plan_query(sql, catalog=self.catalog, storage=self.storage, price_per_tb=price)
+        # No recovery here: nothing a reader sees changes before a commit point, so an
+        # interrupted commit is left to the next writer and the query stays exact.
+        plan = plan_query(sql, catalog=self.reader, storage=self.storage, price_per_tb=price)
         check_budget(plan.estimate, max_cost)
         if on_estimate is not None:
             on_estimate(plan.estimate)
@@ -440,11 +453,13 @@ class Lake:
                                boto3_session=self.boto3_session)
 
     # -- the catalog -------------------------------------------------------------------------
-    def crawl(self, location: str, table: str) -> CrawlResult:
-        """Register the Parquet ``key=value`` layout under ``location`` as ``DB.TABLE``."""
+    def crawl(self, location: str, table: str, *, replace: bool = False) -> CrawlResult:
+        """Register the Parquet ``key=value`` layout under ``location`` as ``DB.TABLE``
+        (``replace``: in place of another table of that name)."""
         from lakekit.catalog.crawl import crawl_table
 
-        return crawl_table(catalog=self.catalog, storage=self.storage, location=location, table=table)
+        return crawl_table(catalog=self.catalog, storage=self.storage, location=location, table=table,
+                           replace=replace)
 
     def sync(self, table: str, *, dry_run: bool = False) -> SyncResult:
         """Make ``DB.TABLE``'s catalog partitions and file statistics match its storage."""
@@ -456,13 +471,13 @@ class Lake:
         """One summary per table: name, location, partitions, files, rows, bytes."""
         from lakekit.catalog.describe import list_tables
 
-        return list_tables(self.catalog, database)
+        return list_tables(self.reader, database)
 
     def describe(self, table: str) -> dict[str, Any]:
         """A table's columns, partition keys, partitions, files and bytes."""
         from lakekit.catalog.describe import describe_table
 
-        return describe_table(self.catalog, table)
+        return describe_table(self.reader, table)
 
     def drop(self, table: str, *, purge: bool = False) -> dict[str, Any]:
         """Remove ``DB.TABLE`` from the catalog (its load history too, so its sources
@@ -730,6 +745,7 @@ def crawl(
     location: str,
     table: str,
     *,
+    replace: bool = False,
     warehouse: str | None = None,
     catalog: str | None = None,
     settings: Settings | None = None,
@@ -737,7 +753,7 @@ def crawl(
 ) -> CrawlResult:
     """Register the Parquet layout under ``location`` as ``DB.TABLE`` (:meth:`Lake.crawl`)."""
     with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
-        return lake.crawl(location, table)
+        return lake.crawl(location, table, replace=replace)
 
 
 def sync(

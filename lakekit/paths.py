@@ -11,16 +11,19 @@ files Athena skips, and the ``_lakekit/`` area where lakekit keeps its own state
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import posixpath
+import re
+import uuid
 from collections.abc import Iterable, Sequence
 
 S3_SCHEME = "s3://"
 #: lakekit's own area in a warehouse (and in a Glue table's location); Athena skips it
 #: because its name starts with ``_``.
 LAKEKIT_DIR = "_lakekit"
-#: the manifest of a Glue table, under the table's location
-MANIFEST_DIR = f"{LAKEKIT_DIR}/manifest"
+#: the log of a Glue table's lakekit state, under the table's home
+LOG_DIR = f"{LAKEKIT_DIR}/log"
 CATALOG_FILE = "catalog.db"
 
 
@@ -110,19 +113,9 @@ def lakekit_uri(root: str, *parts: str) -> str:
     return join(root, LAKEKIT_DIR, *parts)
 
 
-def staging_uri(root: str, ingest_id: str, *parts: str) -> str:
-    """Where an ingest writes its files before it commits."""
-    return lakekit_uri(root, "staging", ingest_id, *parts)
-
-
-def journal_uri(root: str, ingest_id: str | None = None) -> str:
-    """An ingest's journal (the moves its commit makes), or the journal folder."""
-    return lakekit_uri(root, "journal", f"{ingest_id}.json") if ingest_id else lakekit_uri(root, "journal")
-
-
-def commit_marker_uri(root: str, ingest_id: str) -> str:
-    """The marker a Glue commit leaves so recovery can tell it committed."""
-    return lakekit_uri(root, "commits", f"{ingest_id}.json")
+def pending_uri(root: str, commit_id: str | None = None) -> str:
+    """The record of a commit in flight (whose files are being written), or their folder."""
+    return lakekit_uri(root, "pending", f"{commit_id}.json") if commit_id else lakekit_uri(root, "pending")
 
 
 def rejects_uri(root: str, database: str, table: str, ingest_id: str) -> str:
@@ -135,9 +128,59 @@ def stream_spool_uri(root: str, database: str, table: str, *parts: str) -> str:
     return lakekit_uri(root, "spool", database, table, *parts)
 
 
-def manifest_uri(table_location: str, *parts: str) -> str:
-    """A Glue table's manifest folder (or an object in it)."""
-    return join(table_location, MANIFEST_DIR, *parts)
+def log_uri(home: str, *parts: str) -> str:
+    """A Glue table's log folder (or an object in it), under the table's home."""
+    return join(home, LOG_DIR, *parts)
+
+
+def lock_uri(home: str) -> str:
+    """The lease a writer holds on a Glue table while it commits."""
+    return join(home, LAKEKIT_DIR, "lock.json")
+
+
+# -- commit folders --------------------------------------------------------------------------
+_COMMIT_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+
+
+def new_commit_id() -> str:
+    """Sortable by time, unique by its random tail: ``20240307T101500Z-1f2e3d4c``.
+
+    It names a commit's folder, so it is never ``key=value`` (no reader takes it for a
+    partition) and never starts with ``_`` or ``.`` (Athena would skip it).
+    """
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def is_commit_id(name: str) -> bool:
+    """True for a folder name :func:`new_commit_id` made.
+
+    >>> is_commit_id("20240307T101500Z-1f2e3d4c"), is_commit_id("year=2024")
+    (True, False)
+    """
+    return _COMMIT_ID.fullmatch(name) is not None
+
+
+def commit_location(home: str, commit_id: str, keys: Sequence[str] = (), values: Sequence[str] = ()) -> str:
+    """Where one commit writes a partition's files: ``<home>/<commit-id>/year=2024/...``.
+
+    A folder no catalog location contains: partition locations are ``<home>/k=v/...``
+    (a crawled layout) or ``<home>/<other-commit-id>/k=v/...``, so nothing written
+    here is read by anyone until the catalog points at it.
+
+    >>> commit_location("/lake/db/t", "20240307T101500Z-1f2e3d4c", ["year"], ["2024"])
+    '/lake/db/t/20240307T101500Z-1f2e3d4c/year=2024'
+    """
+    return join(home, commit_id, *partition_folders(keys, values))
+
+
+def commit_of(home: str, uri: str) -> str | None:
+    """The commit id of the folder ``uri`` lies in under ``home``, if it lies in one.
+
+    >>> commit_of("s3://b/t", "s3://b/t/20240307T101500Z-1f2e3d4c/year=2024/part-0.parquet")
+    '20240307T101500Z-1f2e3d4c'
+    """
+    parts = relative_parts(home, uri)
+    return parts[0] if len(parts) > 1 and is_commit_id(parts[0]) else None
 
 
 def local_catalog_path(warehouse: str) -> str:

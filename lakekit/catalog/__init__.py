@@ -8,8 +8,9 @@ from lakekit.catalog.base import (
     Catalog,
     Column,
     ColumnChunk,
+    Commit,
+    CommitResult,
     DataFile,
-    IngestCommit,
     Load,
     Partition,
     RowGroup,
@@ -25,8 +26,9 @@ __all__ = [
     "Catalog",
     "Column",
     "ColumnChunk",
+    "Commit",
+    "CommitResult",
     "DataFile",
-    "IngestCommit",
     "Load",
     "Partition",
     "RowGroup",
@@ -36,13 +38,19 @@ __all__ = [
 ]
 
 
-def open_catalog(settings: Settings, boto3_session: boto3.Session | None = None) -> Catalog:
-    """The catalog ``settings.catalog`` names: ``local`` (SQLite) or ``glue``."""
+def open_catalog(settings: Settings, boto3_session: boto3.Session | None = None, *,
+                 read_only: bool = False) -> Catalog:
+    """The catalog ``settings.catalog`` names: ``local`` (SQLite) or ``glue``.
+
+    ``read_only``: for commands that only read (tables, describe, query, lint): nothing
+    is created (a local catalog that does not exist reads as empty) and nothing written.
+    """
     if settings.catalog == "glue":
         from lakekit.catalog.glue import GlueCatalog
 
-        return GlueCatalog(settings, boto3_session=boto3_session)
+        return GlueCatalog(settings, boto3_session=boto3_session, read_only=read_only)
     from lakekit.catalog.local import LocalCatalog
 
     location = settings.warehouse if not (settings.catalog_path or settings.is_s3) else settings.local_catalog_path()
-    return LocalCatalog(settings.local_catalog_path(), location=location)
+    return LocalCatalog(settings.local_catalog_path(), location=location, warehouse=settings.warehouse,
+                        read_only=read_only)

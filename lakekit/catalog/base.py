@@ -24,13 +24,21 @@ from typing import Any, Protocol, runtime_checkable
 
 from lakekit.errors import TableNotFound
 from lakekit.parquet import ColumnChunk, DataFile, RowGroup, RowGroupStats, raw_row_groups
+from lakekit.storage import Storage
 
 __all__ = [
     "Catalog",
     "Column",
     "ColumnChunk",
     "DataFile",
-    "IngestCommit",
+    "APPEND",
+    "OVERWRITE",
+    "REPLACE_FILES",
+    "Commit",
+    "CommitResult",
+    "PartitionChange",
+    "carried_files",
+    "merge_columns",
     "Load",
     "Partition",
     "RowGroup",
@@ -74,6 +82,13 @@ class Table:
         return f"{self.database}.{self.name}"
 
     @property
+    def home(self) -> str:
+        """The table's own folder: where its commits make their folders. For a
+        partitioned table its location; an unpartitioned table's location moves with
+        each commit, so its home is kept as a parameter."""
+        return self.parameters.get("lakekit.home") or self.location
+
+    @property
     def timestamp_column(self) -> str | None:
         return self.parameters.get("lakekit.timestamp_column")
 
@@ -97,17 +112,114 @@ class Load:
     records_rejected: int
 
 
-@dataclass
-class IngestCommit:
-    """Everything one ingest changes, applied by :meth:`Catalog.commit_ingest` at once."""
+#: what a partition change does to the files the partition holds when it commits
+APPEND, OVERWRITE, REPLACE_FILES = "append", "overwrite", "replace-files"
 
+
+@dataclass(frozen=True)
+class PartitionChange:
+    """One partition's part of a commit: the files written into a new folder, and
+    what becomes of the files the partition holds.
+
+    ``location`` is the new folder (``<home>/<commit-id>/k=v/...``), where ``added``
+    were written and no reader looks yet. At the commit point the partition's files
+    become ``(current - replaced) + added``, carried into ``location`` (hard links or
+    server-side copies), and the catalog points the partition at ``location``.
+
+    - ``append``: nothing is replaced;
+    - ``overwrite``: every current file is replaced (``--mode overwrite-partitions``);
+    - ``replace-files``: exactly ``replaced`` (compaction inputs); when one of them is
+      gone by the commit point (a racer replaced it), the change is dropped.
+
+    ``values`` is ``()`` for an unpartitioned table, whose location then moves.
+    """
+
+    values: tuple[str, ...]
+    location: str
+    added: tuple[DataFile, ...]
+    mode: str = APPEND
+    replaced: frozenset[str] = frozenset()
+
+
+@dataclass
+class Commit:
+    """Everything one commit changes, applied by :meth:`Catalog.commit` all or nothing
+    (per partition on Glue, see ``docs/ingest.md``)."""
+
+    #: the table's definition as the writer knows it; new columns are merged into the
+    #: catalog's at the commit point (a racer may have added others)
     table: Table
-    ingest_id: str
-    partitions: list[Partition]
-    files: list[DataFile]
-    loads: list[Load]
-    #: partitions whose existing files this commit replaces (overwrite-partitions)
-    replaced_partitions: list[tuple[str, ...]] = field(default_factory=list)
+    commit_id: str
+    changes: list[PartitionChange]
+    loads: list[Load] = field(default_factory=list)
+    #: "ingest" or "compact", for the log and messages
+    kind: str = "ingest"
+    #: how long superseded files stay readable for queries that already listed them
+    retain_seconds: float = 3600.0
+    #: refuse the commit when a load's source hash is already loaded (False: ``--force``)
+    check_hashes: bool = True
+
+
+@dataclass
+class CommitResult:
+    """What :meth:`Catalog.commit` did."""
+
+    committed: bool
+    #: source hashes already loaded by a racing commit: nothing was committed then
+    duplicate_hashes: set[str] = field(default_factory=set)
+    #: partitions left out because a file they replace was replaced first
+    dropped: list[tuple[str, ...]] = field(default_factory=list)
+    #: files the commit superseded, deleted once their retention has passed
+    superseded: list[str] = field(default_factory=list)
+    #: said to the user, e.g. Glue did not take the new locations after the commit point
+    warnings: list[str] = field(default_factory=list)
+    #: committed, but something is left for the next writer to finish (a Glue
+    #: publication that failed): the commit stays recorded as pending until then
+    unfinished: bool = False
+
+
+def carried_files(current: Sequence[DataFile], change: PartitionChange) -> list[DataFile] | None:
+    """The current files a change keeps (they move to its location with it), or None
+    when the change can no longer apply (a file it replaces is gone).
+
+    >>> f = lambda u: DataFile(u, 1, 1, 1, ())
+    >>> [x.uri for x in carried_files([f("/a"), f("/b")], PartitionChange((), "/n", ()))]
+    ['/a', '/b']
+    >>> carried_files([f("/a")], PartitionChange((), "/n", (), REPLACE_FILES, frozenset({"/b"}))) is None
+    True
+    """
+    if change.mode == OVERWRITE:
+        return []
+    if change.mode == REPLACE_FILES:
+        uris = {f.uri for f in current}
+        if not change.replaced <= uris:
+            return None
+        return [f for f in current if f.uri not in change.replaced]
+    return list(current)
+
+
+def merge_columns(catalog_columns: Sequence[Column], writer_columns: Sequence[Column], table: str) -> list[Column]:
+    """The catalog's columns plus the ones the writer added, in order; a column both
+    added with different types cannot be committed (the files disagree).
+
+    >>> [c.name for c in merge_columns([Column("a", "bigint")], [Column("a", "bigint"), Column("b", "string")], "t")]
+    ['a', 'b']
+    """
+    from lakekit.errors import CatalogError
+
+    known = {c.name: c for c in catalog_columns}
+    out = list(catalog_columns)
+    for col in writer_columns:
+        have = known.get(col.name)
+        if have is None:
+            out.append(col)
+            known[col.name] = col
+        elif have.type != col.type:
+            raise CatalogError(
+                f"column {col.name} of {table} was added as {have.type} by a commit that ran at the same time, "
+                f"but this one writes it as {col.type}; nothing was committed, run it again"
+            )
+    return out
 
 
 @runtime_checkable
@@ -115,6 +227,8 @@ class Catalog(Protocol):
     """What lakekit needs of a catalog. ``local`` (SQLite) and ``glue`` implement it."""
 
     name: str  # "local" or "glue", for messages
+    #: opened for reading only: every method that writes raises CatalogError
+    read_only: bool
     #: where the catalog is, for messages: the warehouse (or SQLite file) of a local
     #: catalog, the region of Glue
     location: str
@@ -138,8 +252,9 @@ class Catalog(Protocol):
 
     def list_files(self, database: str, name: str,
                    partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
-        """Per-file statistics recorded for the table (empty when none are known),
-        only those of ``partitions`` (tuples of partition values) when given."""
+        """Per-file statistics of the files the table's readers read (empty when none are
+        known), only those of ``partitions`` when given: tuples of partition values, or
+        the :class:`Partition` objects a plan listed (their locations are then used)."""
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         """Record (or replace, by URI) file statistics, e.g. after a crawl or footer read."""
@@ -153,11 +268,23 @@ class Catalog(Protocol):
     def loaded_hashes(self, database: str, name: str) -> set[str]:
         """Content hashes of every source already ingested into the table."""
 
-    def is_committed(self, ingest_id: str) -> bool:
-        """True when the ingest with this id has committed (used by crash recovery)."""
+    def is_committed(self, commit_id: str, home: str | None = None) -> bool:
+        """True when the commit with this id has committed (used by crash recovery);
+        ``home``, the folder of the table it committed to, is where Glue's log is."""
 
-    def commit_ingest(self, commit: IngestCommit) -> None:
-        """Apply one ingest's table, partition, file and load changes all or nothing."""
+    def commit(self, commit: Commit, storage: Storage) -> CommitResult:
+        """Apply one commit: the hash check, the partition switches, the files, the
+        loads, at one commit point. See :mod:`lakekit.ingestion.commit`."""
+
+    def finish(self, commit_id: str, table: str, home: str | None) -> list[str]:
+        """Finish what a killed writer left after its commit point (Glue: publish);
+        returns warnings."""
+
+    def garbage_due(self, table: Table | None = None) -> list[str]:
+        """Superseded files whose retention has passed (of ``table``, or of every table)."""
+
+    def forget_garbage(self, uris: Sequence[str], table: Table | None = None) -> None:
+        """Record that these superseded files are deleted."""
 
     def close(self) -> None: ...
 

@@ -19,7 +19,7 @@ import os
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,7 @@ from lakekit.catalog.base import Catalog, Column, DataFile, Partition, Table
 from lakekit.errors import InputError, LakekitError, StorageError, UsageError, first_line
 from lakekit.names import check_partition_value, parse_table_name
 from lakekit.parquet import read_footer as read_parquet_footer
-from lakekit.paths import has_hidden_part, is_s3, join, partition_path, relative_parts, split_hive_folder
+from lakekit.paths import has_hidden_part, is_commit_id, is_s3, join, partition_path, relative_parts, split_hive_folder
 from lakekit.storage import Storage
 
 #: concurrent footer reads (each one ranged GET on S3, two for a footer over
@@ -42,6 +42,8 @@ class FoundFile:
     size: int
     partition_values: tuple[str, ...]
     partition_location: str
+    #: the commit whose folder (``<home>/<commit-id>/k=v/...``) holds the file, if any
+    commit_id: str | None = None
 
 
 @dataclass
@@ -56,6 +58,41 @@ class LayoutScan:
 
     def partitions(self) -> dict[tuple[str, ...], str]:
         return {f.partition_values: f.partition_location for f in self.files}
+
+    def versions(self) -> dict[tuple[str, ...], dict[str, str | None]]:
+        """Every folder holding each partition's files: ``{values: {location: commit id}}``.
+        A lakekit table keeps, besides each partition's current folder, the folders
+        commits superseded (until their retention passes) and those of commits in flight."""
+        out: dict[tuple[str, ...], dict[str, str | None]] = {}
+        for f in self.files:
+            out.setdefault(f.partition_values, {})[f.partition_location] = f.commit_id
+        return out
+
+    def keep_versions(self, chosen: dict[tuple[str, ...], str]) -> None:
+        """Keep only the files of the chosen folder of each partition."""
+        self.files = [f for f in self.files if chosen.get(f.partition_values) == f.partition_location]
+
+
+def newest_versions(scan: LayoutScan, current: dict[tuple[str, ...], str],
+                    committed: Callable[[str], bool]) -> tuple[dict[tuple[str, ...], str], list[dict[str, str]]]:
+    """Each partition's folder to register: the ``current`` one while it holds files,
+    else the newest folder of a ``committed`` commit (commit ids sort by time), else a
+    plain ``key=value`` folder. Folders of commits that never committed are reported."""
+    chosen: dict[tuple[str, ...], str] = {}
+    ignored: list[dict[str, str]] = []
+    for values, folders in scan.versions().items():
+        now = current.get(values)
+        if now is not None and any(loc.rstrip("/") == now.rstrip("/") for loc in folders):
+            chosen[values] = next(loc for loc in folders if loc.rstrip("/") == now.rstrip("/"))
+            continue
+        ranked = sorted(((cid or "", loc) for loc, cid in folders.items() if cid is None or committed(cid)),
+                        reverse=True)
+        if ranked:
+            chosen[values] = ranked[0][1]
+        for loc, cid in folders.items():
+            if cid is not None and not committed(cid):
+                ignored.append({"uri": loc, "reason": f"folder of commit {cid}, which did not commit"})
+    return chosen, ignored
 
 
 def scan_paths(
@@ -76,6 +113,9 @@ def scan_paths(
         if has_hidden_part(parts):
             continue
         folders = parts[:-1]
+        commit_id = folders[0] if folders and is_commit_id(folders[0]) else None
+        if commit_id is not None:  # a lakekit commit's folder: <home>/<commit-id>/k=v/...
+            folders = folders[1:]
         keys, values = [], []
         problem = None
         for folder in folders:
@@ -100,8 +140,9 @@ def scan_paths(
         if problem is not None:
             scan.ignored.append({"uri": uri, "reason": problem})
             continue
-        folder_uri = join(location, *folders) if folders else location
-        scan.files.append(FoundFile(uri, size, tuple(values), folder_uri))
+        base = join(location, commit_id) if commit_id else location
+        folder_uri = join(base, *folders) if folders else base
+        scan.files.append(FoundFile(uri, size, tuple(values), folder_uri, commit_id))
     if scan.partition_keys is None:
         scan.partition_keys = ()
     return scan
@@ -268,7 +309,7 @@ def _normalise_location(location: str) -> str:
     return os.path.abspath(location)
 
 
-def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str) -> CrawlResult:
+def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str, replace: bool = False) -> CrawlResult:
     """Register the Parquet layout under ``location`` as table ``DB.TABLE``.
 
     Partition keys come from the ``key=value`` folders (registered as strings, as
@@ -279,6 +320,9 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
     Args:
         location: a local folder or ``s3://bucket/prefix``.
         table: ``DB.TABLE`` to register.
+        replace: register it even when a table of that name exists that is not this
+            location's earlier crawl (an ingested table, or one at another location):
+            the old entry goes, with its partitions, statistics and parameters; its data stays.
         catalog: the catalog to register it in.
         storage: the warehouse's storage (it reads ``s3://`` and local URIs alike).
 
@@ -288,13 +332,23 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
 
     Raises:
         InputError: nothing crawlable under the location, or partition folders disagree.
+        UsageError: the table exists and is not this location's crawl, without ``replace``.
     """
     started = time.monotonic()
     database, name = parse_table_name(table)
     location = _normalise_location(location)
     if not is_s3(location) and not os.path.isdir(location):
         raise InputError(f"location {location} is not a folder; crawl a folder or an s3:// prefix")
+    existing = catalog.get_table(database, name)
+    if existing is not None and not _is_recrawl(existing, location):
+        if not replace:
+            raise UsageError(
+                f"table {database}.{name} exists already ({_what(existing)} at {existing.home}); crawling {location} "
+                f"would re-point it: pass --replace to register {location} in its place, or crawl into another name")
+        catalog.drop_table(database, name)
     scan = _scan_for_crawl(storage, location)
+    chosen, _ = newest_versions(scan, {}, lambda _cid: True)  # no catalog to ask: the newest version of each
+    scan.keep_versions(chosen)
     footers, skipped = read_footers(storage, scan.files)
     if not footers:
         raise InputError(f"no readable Parquet files under {location}: {skipped[0]['reason']}")
@@ -332,6 +386,15 @@ def crawl_table(*, catalog: Catalog, storage: Storage, location: str, table: str
         seconds=time.monotonic() - started,
         nanosecond_timestamps=nanosecond_report(footers),
     )
+
+
+def _is_recrawl(existing: Table, location: str) -> bool:
+    """A table this location's earlier crawl registered (crawling it again updates it)."""
+    return existing.parameters.get("lakekit.writer") != "lakekit" and existing.home.rstrip("/") == location.rstrip("/")
+
+
+def _what(table: Table) -> str:
+    return "written by lakekit ingest" if table.parameters.get("lakekit.writer") == "lakekit" else "crawled"
 
 
 def _scan_for_crawl(storage: Storage, location: str) -> LayoutScan:

@@ -1,54 +1,64 @@
 """The Glue catalog: tables and partitions in the AWS Glue Data Catalog, where Athena
-finds them, plus a manifest for what Glue cannot hold.
+finds them, plus a log for what Glue cannot hold.
 
 Glue keeps databases, tables (Parquet SerDe, ``classification=parquet``, the
-compression, columns with Athena types, string partition keys) and partitions.
-It cannot keep lakekit's load history (which sources a table already holds) or the
-per-file Parquet statistics that make cost estimates exact. Those live in the table's
-manifest (:mod:`lakekit.catalog.manifest`).
+compression, columns with Athena types, string partition keys) and partitions. The
+load history, per-file Parquet statistics and superseded files live in the table's
+log (:mod:`lakekit.catalog.manifest`), under the table's home.
 
-An ingest commits in this order (:meth:`GlueCatalog.commit_ingest`):
+A commit (:meth:`GlueCatalog.commit`), its files already written into a folder no
+partition location contains (``<home>/<commit-id>/...``):
 
-1. table created or updated, partitions created or updated in Glue (a new partition
-   with no files yet adds nothing a query would read);
-2. the ingest's manifest object is written, one PUT: **the commit point**;
-3. a marker ``<warehouse>/_lakekit/commits/<ingest_id>.json`` so crash recovery can
-   ask :meth:`GlueCatalog.is_committed` without knowing the table (if the marker is
-   missing, the ingest's journal names the table whose manifest to look in).
+1. takes the table's lease and folds the log;
+2. checks the sources' hashes against the loads in the log (loaded already: nothing is
+   committed); rebases each partition on the files it holds now: the files it keeps
+   are copied server-side into its new folder;
+3. creates the next log entry conditionally: **the commit point** (losing the race for
+   the entry number means folding again and repeating 2);
+4. publishes: table created or updated, new partitions created and moved ones updated
+   (``BatchCreatePartition`` / ``BatchUpdatePartition``), so Athena reads each
+   partition's new folder instead of its old one, at once; then the lease goes.
 
-If step 2 fails, or its outcome is unknown, the manifest object is deleted and what
-step 1 added is rolled back (partitions it created deleted, the table restored or
-removed) before the error is raised: the table is as it was. A failure after step 2
-(folding the history into a snapshot, writing the marker) does not fail the commit.
+Readers through Glue see each partition whole: its old folder or its new one. A
+writer killed between 3 and the end of 4 leaves a commit Glue does not show yet (every
+reader sees those partitions as they were); the next writer publishes it
+(:meth:`GlueCatalog.finish`). lakekit reads what Athena reads: Glue's partition
+locations, with the log's statistics of the files under them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lakekit.aws import aws_client, aws_error_message
 from lakekit.catalog.base import (
+    APPEND,
     Column,
+    Commit,
+    CommitResult,
     DataFile,
-    IngestCommit,
     Load,
     Partition,
     Table,
+    carried_files,
     decode_file,
     encode_file,
     encode_load,
+    merge_columns,
     table_not_found,
 )
-from lakekit.catalog.manifest import Manifest
+from lakekit.catalog.manifest import Log, LogState, decode_table, encode_table
 from lakekit.catalog.projection import is_projected
 from lakekit.config import Settings
-from lakekit.errors import CatalogError, LakekitError
-from lakekit.paths import commit_marker_uri, journal_uri, manifest_uri, partition_location
+from lakekit.errors import CatalogError, CommitOutcomeUnknown, LakekitError, UsageError
+from lakekit.parquet import read_file_stats
+from lakekit.paths import has_hidden_part, join, partition_location, relative_parts
+from lakekit.pause import pause_point
 from lakekit.storage import Storage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -113,11 +123,16 @@ def table_input(table: Table) -> dict[str, Any]:
     }
 
 
-def partition_input(table: Table, partition: Partition, template: dict[str, Any] | None = None) -> dict[str, Any]:
+def partition_input(table: Table, partition: Partition, template: dict[str, Any] | None = None,
+                    seq: int | None = None) -> dict[str, Any]:
     """The Glue ``PartitionInput``: the table's storage descriptor at the partition's
-    location (``template``, the table's descriptor, saves rebuilding it per partition)."""
+    location (``template``, the table's descriptor, saves rebuilding it per partition);
+    ``seq``, the log entry whose location this is, is kept as a parameter."""
     sd = {**template, "Location": _folder(partition.location)} if template else storage_descriptor(table, partition.location)
-    return {"Values": list(partition.values), "StorageDescriptor": sd, "Parameters": {"classification": "parquet"}}
+    parameters = {"classification": "parquet"}
+    if seq is not None:
+        parameters["lakekit.seq"] = str(seq)
+    return {"Values": list(partition.values), "StorageDescriptor": sd, "Parameters": parameters}
 
 
 def table_from_glue(database: str, raw: dict[str, Any]) -> Table:
@@ -133,7 +148,7 @@ def table_from_glue(database: str, raw: dict[str, Any]) -> Table:
 
 
 class GlueCatalog:
-    """The AWS Glue Data Catalog, with lakekit's manifest beside each table's data.
+    """The AWS Glue Data Catalog, with lakekit's log beside each table's data.
 
     Clients come from boto3's chain (profile, region, ``AWS_ENDPOINT_URL``); nothing is
     contacted until a method is called.
@@ -145,12 +160,13 @@ class GlueCatalog:
 
     name = "glue"
 
-    def __init__(self, settings: Settings, boto3_session: boto3.Session | None = None):
+    def __init__(self, settings: Settings, boto3_session: boto3.Session | None = None, *, read_only: bool = False):
         self.settings = settings
+        self.read_only = read_only
         self._session = boto3_session
         self._glue_client: Any = None
         self._storage: Storage | None = None
-        self._manifest: Manifest | None = None
+        self._log: Log | None = None
 
     def __repr__(self) -> str:
         return f"GlueCatalog(warehouse={self.settings.warehouse!r})"
@@ -185,17 +201,14 @@ class GlueCatalog:
         return self._storage
 
     @property
-    def manifest(self) -> Manifest:
-        if self._manifest is None:
-            self._manifest = Manifest(self.storage)
-        return self._manifest
+    def log(self) -> Log:
+        if self._log is None:
+            self._log = Log(self.storage)
+        return self._log
 
-    def _write_entry(self, table: Table, kind: str, body: dict[str, Any], entry_id: str | None = None,
-                     uri: str | None = None) -> str:
-        return self.manifest.write_entry(table, kind, body, entry_id=entry_id, uri=uri)
-
-    def _state(self, table: Table):
-        return self.manifest.state(table)
+    def _writable(self) -> None:
+        if self.read_only:
+            raise CatalogError("the Glue catalog is open read-only here; this command does not change it")
 
     def _call(self, what: str, fn: Callable, **kwargs) -> Any:
         """One Glue call; AWS failures become a one-line CatalogError naming ``what``."""
@@ -274,15 +287,18 @@ class GlueCatalog:
         return False
 
     def create_or_update_table(self, table: Table) -> None:
+        self._writable()
         self._put_table(table)
+        self.log.append_next(table.home, {"kind": "table", "table": encode_table(table)})
 
     def drop_table(self, database: str, name: str) -> None:
+        self._writable()
         table = self.get_table(database, name)
         if table is None:
             return
         self._call(f"cannot drop Glue table {database}.{name}", self.glue.delete_table,
                    DatabaseName=database, Name=name)
-        self.storage.delete_dir(manifest_uri(table.location))
+        self.log.delete(table.home)
 
     # -- partitions ----------------------------------------------------------------------
     def _require(self, database: str, name: str) -> Table:
@@ -294,32 +310,38 @@ class GlueCatalog:
     def list_partitions(self, database: str, name: str) -> list[Partition]:
         table = self._require(database, name)
         if is_projected(table):
-            state = self._state(table)
+            state = self.log.state(table.home)
             return [Partition(v, loc) for v, loc in sorted(state.partitions.items())]
-        return self._glue_partitions(table)
+        return list(self._glue_partitions(table))
 
     def _glue_partitions(self, table: Table) -> list[Partition]:
+        """The table's partitions as Athena sees them."""
         raw = self._paginate(f"cannot list partitions of {table.qualified_name}", "get_partitions", "Partitions",
                              DatabaseName=table.database, TableName=table.name, ExcludeColumnSchema=True)
-        out = [Partition(tuple(p["Values"]), p.get("StorageDescriptor", {}).get("Location", "").rstrip("/"))
-               for p in raw]
-        return sorted(out, key=lambda p: p.values)
+        return sorted((Partition(tuple(p["Values"]), p.get("StorageDescriptor", {}).get("Location", "").rstrip("/"))
+                       for p in raw), key=lambda p: p.values)
 
     def add_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> None:
+        self._writable()
         table = self._require(database, name)
-        if is_projected(table):
-            if partitions:
-                self._write_entry(table, "partitions", {"partitions": [[list(p.values), p.location] for p in partitions]})
+        if not partitions:
             return
-        self._register_partitions(table, partitions)
+        self.log.append_next(table.home, {"kind": "partitions",
+                                          "partitions": [[list(p.values), p.location] for p in partitions]})
+        if not is_projected(table):
+            self._register_partitions(table, partitions)
 
-    def _register_partitions(self, table: Table, partitions: Sequence[Partition]) -> list[tuple[str, ...]]:
+    def _register_partitions(self, table: Table, partitions: Sequence[Partition], seq: int | None = None,
+                             between: Callable[[], None] | None = None) -> list[tuple[str, ...]]:
         """Create partitions, 100 to a request and requests concurrently; update those
-        that already exist. Returns the values of the partitions created."""
+        that already exist (to the new location). Returns the values of those created.
+
+        ``between`` is called once between two of the requests, when there are several
+        (the crash tests stop there: some partitions moved, others not yet)."""
         if not partitions:
             return []
         template = storage_descriptor(table, table.location)
-        inputs = [partition_input(table, p, template) for p in partitions]
+        inputs = [partition_input(table, p, template, seq) for p in partitions]
         what = f"cannot register partitions of {table.qualified_name}"
 
         def create(chunk):
@@ -329,7 +351,8 @@ class GlueCatalog:
 
         existing: list[dict] = []
         created: list[tuple[str, ...]] = []
-        for chunk, errors in self._parallel(create, _chunks(inputs, CREATE_BATCH)):
+        chunks = _chunks(inputs, CREATE_BATCH)
+        for chunk, errors in self._parallel(create, chunks, between if len(chunks) > 1 else None):
             failed = {tuple(e["PartitionValues"]): e.get("ErrorDetail", {}) for e in errors}
             for item in chunk:
                 detail = failed.get(tuple(item["Values"]))
@@ -342,6 +365,8 @@ class GlueCatalog:
                         f"{what}: partition {'/'.join(item['Values'])}: {detail.get('ErrorCode')}: "
                         f"{detail.get('ErrorMessage', '')}"
                     )
+        if existing and created and between is not None and len(chunks) == 1:
+            between()  # new partitions are in, those that move are not yet
 
         def update(chunk):
             entries = [{"PartitionValueList": item["Values"], "PartitionInput": item} for item in chunk]
@@ -358,7 +383,13 @@ class GlueCatalog:
                 )
         return created
 
-    def _parallel(self, fn: Callable, chunks: list) -> list:
+    def _parallel(self, fn: Callable, chunks: list, between: Callable[[], None] | None = None) -> list:
+        """``fn`` of each chunk, concurrently; one after another when ``between`` must
+        run after the first."""
+        if between is not None:
+            out = [fn(chunks[0])]
+            between()
+            return out + [fn(c) for c in chunks[1:]]
         if len(chunks) <= 1:
             return [fn(c) for c in chunks]
         with ThreadPoolExecutor(max_workers=min(GLUE_CONCURRENCY, len(chunks))) as pool:
@@ -379,118 +410,268 @@ class GlueCatalog:
                 raise CatalogError(f"{what}: {e.get('ErrorDetail', {}).get('ErrorMessage', e)}")
 
     def delete_partitions(self, database: str, name: str, values: Iterable[tuple[str, ...]]) -> None:
+        self._writable()
         table = self._require(database, name)
         values = [tuple(v) for v in values]
         if not values:
             return
         if not is_projected(table):
             self._delete_glue_partitions(table, values)
-        self._write_entry(table, "remove", {"removed_partitions": [list(v) for v in values]})
+        self.log.append_next(table.home, {"kind": "remove", "removed_partitions": [list(v) for v in values]})
 
-    # -- files and loads (the manifest) -----------------------------------------------------
+    # -- files and loads (the log) ---------------------------------------------------------
     def list_files(self, database: str, name: str,
                    partitions: Iterable[Sequence[str]] | None = None) -> list[DataFile]:
-        """The table's recorded files, only those of ``partitions`` when given."""
-        items = self._state(self._require(database, name)).files
-        if partitions is not None:
-            keep = {tuple(v) for v in partitions}
-            items = {u: item for u, item in items.items() if tuple(item[4]) in keep}
-        return [decode_file(items[u]) for u in sorted(items)]
+        """Statistics of the files a reader of the table reads: those under the locations
+        Glue holds (only of ``partitions`` when given: value tuples, or the
+        :class:`Partition` objects a plan listed, whose locations then need no lookup)."""
+        table = self._require(database, name)
+        state = self.log.state(table.home)
+        wanted = None if partitions is None else list(partitions)
+        if not table.partition_keys:
+            where = {(): table.location}
+        elif is_projected(table):
+            where = dict(state.partitions)
+            state.files = {u: item for u, item in state.files.items() if u not in state.unpublished}
+        elif wanted is not None and all(isinstance(p, Partition) for p in wanted):
+            where = {tuple(p.values): p.location for p in wanted}
+        else:
+            where = {p.values: p.location for p in self._glue_partitions(table)}
+        if wanted is not None:
+            keep = {tuple(p.values) if isinstance(p, Partition) else tuple(p) for p in wanted}
+            where = {v: loc for v, loc in where.items() if v in keep}
+        out = [decode_file(item) for uri, item in state.files.items()
+               if tuple(item[4]) in where and _under(uri, where[tuple(item[4])])]
+        return sorted(out, key=lambda f: f.uri)
 
     def writable(self) -> bool:
         """Glue says only when asked to write: a refused write raises CatalogError."""
         return True
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
+        self._writable()
         if files:
-            self._write_entry(self._require(database, name), "files", {"files": [encode_file(f) for f in files]})
+            table = self._require(database, name)
+            self.log.append_next(table.home, {"kind": "files", "files": [encode_file(f) for f in files]})
 
     def delete_files(self, database: str, name: str, uris: Iterable[str]) -> None:
+        self._writable()
         uris = list(uris)
         if uris:
-            self._write_entry(self._require(database, name), "delete", {"deleted_uris": uris})
+            table = self._require(database, name)
+            self.log.append_next(table.home, {"kind": "delete", "deleted_uris": uris})
 
     def loaded_hashes(self, database: str, name: str) -> set[str]:
         table = self.get_table(database, name)
         if table is None:
             return set()
-        return {ld.source_hash for ld in self._state(table).loads}
+        return self.log.state(table.home).hashes
 
     def loads(self, database: str, name: str) -> list[Load]:
-        return self._state(self._require(database, name)).loads
+        return self.log.state(self._require(database, name).home).loads
 
-    # -- ingest commits ----------------------------------------------------------------------
-    def _marker(self, ingest_id: str) -> str:
-        return commit_marker_uri(self.storage.root, ingest_id)
+    # -- commits ---------------------------------------------------------------------------
+    def is_committed(self, commit_id: str, home: str | None = None) -> bool:
+        return home is not None and commit_id in self.log.state(home).commit_ids
 
-    def is_committed(self, ingest_id: str) -> bool:
-        if self.storage.exists(self._marker(ingest_id)):
-            return True
-        # The marker is written just after the commit point. A crash between the two
-        # leaves the ingest's journal (removed only once its moves are done), which
-        # names the table whose manifest holds the answer.
-        journal = journal_uri(self.storage.root, ingest_id)
+    def commit(self, commit: Commit, storage: Storage) -> CommitResult:
+        self._writable()
+        t = commit.table
+        with self.log.lease(t.home, t.qualified_name):
+            pause_point("commit-locked")
+            result = self._log_commit(commit, storage)
+            if not result.committed:
+                return result
+            after = self.log.state(t.home)
+            pause_point("logged")
+            changed = [tuple(c.values) for c in commit.changes if tuple(c.values) not in set(result.dropped)]
+            result.warnings = self._publish(after, changed, after.seq)
+            result.unfinished = bool(result.warnings)
+        return result
+
+    def _log_commit(self, commit: Commit, storage: Storage) -> CommitResult:
+        """Steps 2 and 3: rebase on the log's head and create the next entry, again
+        while other writers take it first."""
+        t = commit.table
+        copied: dict[str, str] = {}
+        result = CommitResult(committed=True)
+        for _ in range(50):
+            state = self.log.state(t.home)
+            if commit.commit_id in state.commit_ids:
+                return result  # an earlier attempt landed though its reply said otherwise
+            if commit.check_hashes:
+                duplicates = {ld.source_hash for ld in commit.loads if ld.source_hash} & state.hashes
+                if duplicates:
+                    storage.delete_many(list(copied))
+                    return CommitResult(committed=False, duplicate_hashes=duplicates)
+            result = CommitResult(committed=True)
+            body = self._rebase(commit, state, storage, copied, result)
+            if body is None:
+                return CommitResult(committed=False, dropped=result.dropped)
+            pause_point("carried")
+            if self._append(t, state.seq + 1, body, commit.commit_id):
+                return result
+        raise CatalogError(f"cannot commit to {t.qualified_name}: other writers kept committing first")
+
+    def _append(self, t: Table, seq: int, body: dict[str, Any], commit_id: str) -> bool:
+        """The commit point: create log entry ``seq``. When the reply is lost the log
+        says whether it landed; when even that cannot be read, the outcome is unknown
+        and the commit's files are kept for the next writer to decide."""
         try:
-            qualified = json.loads(self.storage.read_bytes(journal)).get("table", "")
-        except (LakekitError, ValueError, AttributeError):
-            return False  # no journal: the ingest never reached its commit
-        database, _, name = qualified.partition(".")
-        table = self.get_table(database, name) if name else None
+            return self.log.append(t.home, seq, body)
+        except LakekitError as ex:
+            try:
+                landed = commit_id in self.log.state(t.home).commit_ids
+            except LakekitError:
+                raise CommitOutcomeUnknown(
+                    f"cannot tell whether the commit to {t.qualified_name} landed ({ex}); run the command again: "
+                    "it finishes or removes this one, and skips sources already committed") from ex
+            if not landed:
+                raise
+            return True
+
+    def _current(self, t: Table, state: LogState, values: tuple[str, ...], storage: Storage) -> tuple[str | None, list]:
+        """The location a partition has now and the files under it."""
+        location = state.location_of(values)
+        if location is None and state.seq == 0:
+            glue = self.get_table(t.database, t.name)  # registered before lakekit kept a log of it
+            if glue is not None:
+                location = glue.location if not values else next(
+                    (p.location for p in self._glue_partitions(glue) if p.values == values), None)
+        if location is None:
+            return None, []
+        files = [decode_file(item) for uri, item in state.files.items()
+                 if tuple(item[4]) == values and _under(uri, location)]
+        if not files:  # files the log never recorded (a layout registered by another tool)
+            files = [read_file_stats(storage, e.uri, values) for e in storage.list_files(location)
+                     if not has_hidden_part(relative_parts(location, e.uri))]
+        return location, files
+
+    def _rebase(self, commit: Commit, state: LogState, storage: Storage, copied: dict[str, str],
+                result: CommitResult) -> dict[str, Any] | None:
+        """The log entry of ``commit`` on top of ``state``: each partition's files become
+        its kept files (copied into the new folder) plus the added ones."""
+        t = commit.table
+        if is_projected(t):
+            return self._projected_entry(commit, state)
+        partitions, files, garbage, wanted = [], [], [], set()
+        deadline = time.time() + commit.retain_seconds
+        for change in commit.changes:
+            location, current = self._current(t, state, change.values, storage)
+            kept = carried_files(current, change)
+            if kept is None:
+                result.dropped.append(change.values)
+                continue
+            moved = [replace(f, uri=join(change.location, f.uri.rsplit("/", 1)[-1])) for f in kept]
+            pairs = [(f.uri, m.uri) for f, m in zip(kept, moved, strict=True) if copied.get(m.uri) != f.uri]
+            storage.link_many(pairs)
+            copied.update({m: s for s, m in pairs})
+            wanted.update(m.uri for m in moved)
+            partitions.append([list(change.values), change.location])
+            files.extend(encode_file(f) for f in (*moved, *change.added))
+            garbage.extend([f.uri, deadline] for f in current)
+            result.superseded.extend(f.uri for f in current)
+        stale = [dst for dst in copied if dst not in wanted]  # carried by an earlier attempt, not needed now
+        storage.delete_many(stale)
+        for dst in stale:
+            copied.pop(dst)
+        if not partitions and not commit.loads:
+            return None
+        return {"kind": "commit", "commit_id": commit.commit_id, "commit_kind": commit.kind,
+                "table": encode_table(self._merged_table(t, state, commit)), "partitions": partitions,
+                "files": files, "garbage": garbage, "loads": [encode_load(ld) for ld in commit.loads]}
+
+    def _projected_entry(self, commit: Commit, state: LogState) -> dict[str, Any]:
+        """A projected table's commit: Athena lists the fixed template folders, so there
+        is no location to switch; the files are copied into them after the commit point,
+        each appearing whole (a partition of several files appears file by file)."""
+        t = commit.table
+        if any(c.mode != APPEND for c in commit.changes):
+            raise UsageError(f"{t.qualified_name} uses partition projection: Athena reads its fixed folders directly, "
+                             "so lakekit cannot replace files there at once for Athena; only appends are possible")
+        keys = [c.name for c in t.partition_keys]
+        partitions, files, copies = [], [], []
+        for change in commit.changes:
+            folder = partition_location(t.home, keys, change.values)
+            partitions.append([list(change.values), folder])
+            for f in change.added:
+                final = join(folder, f.uri.rsplit("/", 1)[-1])
+                copies.append([f.uri, final])
+                files.append(encode_file(replace(f, uri=final)))
+        return {"kind": "commit", "commit_id": commit.commit_id, "commit_kind": commit.kind,
+                "table": encode_table(self._merged_table(t, state, commit)), "partitions": partitions,
+                "files": files, "copies": copies, "loads": [encode_load(ld) for ld in commit.loads]}
+
+    @staticmethod
+    def _merged_table(t: Table, state: LogState, commit: Commit) -> Table:
+        current = decode_table(state.table) if state.table else None
+        if current is None:
+            merged = Table(t.database, t.name, t.location, list(t.columns), list(t.partition_keys), dict(t.parameters))
+        else:
+            merged = Table(t.database, t.name, current.location, merge_columns(current.columns, t.columns,
+                           t.qualified_name), list(t.partition_keys), {**current.parameters, **t.parameters})
+        if not t.partition_keys:
+            merged.parameters["lakekit.home"] = t.home
+            moved = [c.location for c in commit.changes if c.values == ()]
+            if moved:
+                merged.location = moved[-1]
+        return merged
+
+    def _publish(self, state: LogState, changed: list[tuple[str, ...]], seq: int) -> list[str]:
+        """Make Glue show ``state``: the table, and the locations of ``changed``.
+
+        Called after the commit point: a failure here does not undo the commit (the
+        next writer publishes it again), so it is reported as a warning.
+        """
+        table = decode_table(state.table)
+        try:
+            self._put_table(table)
+            if state.unpublished:
+                self._copy_into_template_folders(table, state)
+            if table.partition_keys and not is_projected(table):
+                parts = [Partition(v, state.partitions[v]) for v in changed if v in state.partitions]
+                self._register_partitions(table, parts, seq, between=lambda: pause_point("published-partly"))
+            pause_point("published")
+        except LakekitError as ex:
+            return [f"committed, but Glue did not take the new locations yet ({ex}); Athena reads "
+                    f"{table.qualified_name} as it was until the next lakekit write to it publishes them"]
+        return []
+
+    def _copy_into_template_folders(self, table: Table, state: LogState) -> None:
+        pairs = sorted((src, dst) for dst, src in state.unpublished.items())
+        present = {e.uri for e in self.storage.list_files(table.home)}
+        self.storage.link_many([(src, dst) for src, dst in pairs if dst not in present])
+        self.log.append_next(table.home, {"kind": "published", "published": [dst for _, dst in pairs],
+                                          "garbage": [[src, 0.0] for src, _ in pairs]})
+
+    def finish(self, commit_id: str, table: str, home: str | None) -> list[str]:
+        """Publish what the log holds for the table (a writer died after its commit point)."""
+        if home is None:
+            return []
+        with self.log.lease(home, table):
+            state = self.log.state(home)
+            if state.table is None:
+                return []
+            t = decode_table(state.table)
+            if not t.partition_keys or is_projected(t):
+                return self._publish(state, [], state.seq)
+            glue = {p.values: p.location for p in self._glue_partitions(t)} if self.get_table(
+                t.database, t.name) else {}
+            moved = [v for v, loc in state.partitions.items() if glue.get(v, "").rstrip("/") != loc.rstrip("/")]
+            return self._publish(state, moved, state.seq)
+
+    # -- superseded files ------------------------------------------------------------------
+    def garbage_due(self, table: Table | None = None) -> list[str]:
         if table is None:
-            return False
-        suffix = f"-ingest-{ingest_id}.json"
-        if any(e.uri.endswith(suffix) for e in self.storage.list_files(self.manifest.prefix(table))):
-            return True
-        return ingest_id in self._state(table).ingest_ids  # folded into a snapshot
+            return []  # each table's log holds its own; writers collect the table they commit to
+        now = time.time()
+        return sorted(u for u, after in self.log.state(table.home).garbage.items() if after <= now)
 
-    def commit_ingest(self, commit: IngestCommit) -> None:
-        table = commit.table
-        previous = self.get_table(table.database, table.name)
-        created_table = self._put_table(table)
-        created_partitions: list[tuple[str, ...]] = []
-        entry: str | None = None
-        try:
-            if not is_projected(table):
-                created_partitions = self._register_partitions(table, commit.partitions)
-            partitions = commit.partitions
-            if not partitions and table.partition_keys:
-                # projected tables register no partitions; the manifest still
-                # records which ones hold files, for estimates and sync
-                keys = [c.name for c in table.partition_keys]
-                partitions = [Partition(v, partition_location(table.location, keys, v))
-                              for v in sorted({f.partition_values for f in commit.files})]
-            body = {
-                "partitions": [[list(p.values), p.location] for p in partitions],
-                "replaced_partitions": [list(v) for v in commit.replaced_partitions],
-                "files": [encode_file(f) for f in commit.files],
-                "loads": [encode_load(ld) for ld in commit.loads],
-            }
-            entry = self.manifest.entry_uri(table, "ingest", commit.ingest_id)
-            self._write_entry(table, "ingest", body, entry_id=commit.ingest_id, uri=entry)  # the commit point
-        except BaseException:
-            if entry is not None:
-                # A PUT reported as failed may still have landed: make the failure real.
-                with contextlib.suppress(LakekitError):
-                    self.storage.delete(entry)
-                self.manifest.forget(entry)
-            self._roll_back(table, previous, created_table, created_partitions)
-            raise
-        try:
-            marker = {"ingest_id": commit.ingest_id, "table": table.qualified_name, "committed_at": _now()}
-            self.storage.write_bytes(self._marker(commit.ingest_id), json.dumps(marker).encode())
-        except LakekitError:
-            pass  # committed already; is_committed falls back to the manifest
+    def forget_garbage(self, uris: Sequence[str], table: Table | None = None) -> None:
+        if uris and table is not None:
+            self._writable()
+            self.log.append_next(table.home, {"kind": "collected", "collected": list(uris)})
 
-    def _roll_back(self, table: Table, previous: Table | None, created_table: bool,
-                   created_partitions: list[tuple[str, ...]]) -> None:
-        """Undo a failed commit's Glue changes, as far as Glue still answers."""
-        try:
-            if created_table:
-                self._call("rollback", self.glue.delete_table, DatabaseName=table.database, Name=table.name)
-                return
-            if created_partitions:
-                self._delete_glue_partitions(table, created_partitions)
-            if previous is not None:
-                self._put_table(previous)
-        except LakekitError:
-            pass  # the original error is the one to report
+
+def _under(uri: str, location: str) -> bool:
+    return uri.startswith(location.rstrip("/") + "/")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakekit.catalog.base import Catalog, Partition, require_table
-from lakekit.catalog.crawl import partition_name, read_footers, scan_location
+from lakekit.catalog.crawl import newest_versions, partition_name, read_footers, scan_location
 from lakekit.catalog.projection import is_projected, outside_projection
 from lakekit.names import parse_table_name
 from lakekit.storage import Storage
@@ -79,7 +79,11 @@ def sync_table(*, catalog: Catalog, storage: Storage, table: str, dry_run: bool 
     cat = catalog
     tbl = require_table(cat, database, name)
     keys = [c.name for c in tbl.partition_keys]
-    scan = scan_location(storage, tbl.location, keys)
+    scan = scan_location(storage, tbl.home if keys else tbl.location, keys)
+    in_catalog = {p.values: p.location for p in cat.list_partitions(database, name)} if keys else {}
+    # a partition's current folder while it holds files; else the newest committed version
+    chosen, uncommitted = newest_versions(scan, in_catalog, lambda cid: cat.is_committed(cid, tbl.home))
+    scan.keep_versions(chosen)
     in_storage = scan.partitions()
     projected = bool(keys) and is_projected(tbl)
     if projected:
@@ -89,7 +93,6 @@ def sync_table(*, catalog: Catalog, storage: Storage, table: str, dry_run: bool 
         beyond = [{"partition": partition_name(keys, v), "reason": why}
                   for v in sorted(in_storage) if (why := outside_projection(tbl, v))]
     else:
-        in_catalog = {p.values: p.location for p in cat.list_partitions(database, name)} if keys else {}
         added = sorted(set(in_storage) - set(in_catalog))
         removed = sorted(set(in_catalog) - set(in_storage))
         updated = sorted(v for v in set(in_storage) & set(in_catalog)
@@ -101,7 +104,7 @@ def sync_table(*, catalog: Catalog, storage: Storage, table: str, dry_run: bool 
     removed_set = set(removed)
     new_files = sorted(u for u, f in present.items() if u not in recorded or recorded[u].size != f.size)
     gone_files = sorted(u for u, f in recorded.items() if u not in present)
-    skipped = list(scan.ignored)
+    skipped = list(scan.ignored) + uncommitted
 
     if not dry_run:
         if removed:

@@ -32,14 +32,18 @@ def catalog() -> None:
 @catalog.command("crawl")
 @click.argument("location")
 @click.option("--table", "table", required=True, metavar="DB.TABLE", help="Table to register the data as.")
+@click.option("--replace", is_flag=True,
+              help="Register LOCATION in place of an existing table of that name (its data is left alone).")
 @lake_options
 @json_option
-def crawl_command(location: str, table: str, warehouse: str | None, catalog: str | None, as_json: bool) -> None:
+def crawl_command(location: str, table: str, replace: bool, warehouse: str | None, catalog: str | None,
+                  as_json: bool) -> None:
     """Register a Parquet key=value layout lakekit did not write (a folder or s3:// prefix).
 
     Partition keys come from the key=value folders, columns from the files' Parquet
     footers (only footers are read). Columns whose type differs between files are
-    reported. Crawling again brings the table up to date.
+    reported. Crawling the same location again brings the table up to date; a table of
+    that name from elsewhere (or written by lakekit ingest) is replaced only with --replace.
 
     \b
     Example:
@@ -49,7 +53,7 @@ def crawl_command(location: str, table: str, warehouse: str | None, catalog: str
     from lakekit.lake import open_lake
 
     with open_lake(warehouse=warehouse, catalog=catalog) as lake:
-        result = lake.crawl(location, table)
+        result = lake.crawl(location, table, replace=replace)
     console = stderr_console()
     for conflict in result.schema_conflicts:
         console.print(f"warning: schema disagreement in {result.table}: {conflict.describe()}")

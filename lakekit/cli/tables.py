@@ -24,8 +24,8 @@ def tables_command(database, warehouse, catalog, as_json):
 
     with open_lake(warehouse=warehouse, catalog=catalog) as lake:
         rows = lake.tables(database)
-        where = lake.settings.local_catalog_path() if lake.catalog.name == "local" else "glue"
-        catalog_name = lake.catalog.name
+        where = lake.settings.local_catalog_path() if lake.reader.name == "local" else "glue"
+        catalog_name = lake.reader.name
     if as_json:
         emit_json(rows)
         return

@@ -8,19 +8,18 @@ and calls :func:`run_ingest`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import os
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 
 from lakekit import paths
-from lakekit.catalog.base import Catalog, Column, IngestCommit, Load, Partition, Table
+from lakekit.catalog.base import APPEND, OVERWRITE, Catalog, Column, Commit, Load, PartitionChange, Table
 from lakekit.catalog.projection import projection_parameters
-from lakekit.errors import LakekitError, NothingWritten, UsageError
+from lakekit.errors import CommitOutcomeUnknown, LakekitError, NothingWritten, UsageError
 from lakekit.ingestion import commit as commits
 from lakekit.ingestion.backup import backup_source
 from lakekit.ingestion.hashing import EarlyHashes
@@ -30,7 +29,8 @@ from lakekit.ingestion.schema import TableSchema
 from lakekit.ingestion.sources import STDIN, Source, expand_sources, file_hash
 from lakekit.ingestion.transform import Transformer
 from lakekit.ingestion.writer import PartitionedWriter, StagedFile
-from lakekit.storage import Storage, join
+from lakekit.pause import pause_point
+from lakekit.storage import Storage
 from lakekit.types import athena_type
 
 __all__ = ["IngestResult", "run_ingest"]
@@ -58,19 +58,14 @@ class IngestResult:
     renamed_columns: dict[str, str] = field(default_factory=dict)
     #: the most common reject errors, ``{"error", "count"}``, most common first
     reject_errors: list[dict] = field(default_factory=list)
+    #: what the user should know about a committed ingest (Glue did not take it at
+    #: once); printed on stderr, not part of the JSON document SPEC defines
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _pause_point(name: str) -> None:
-    """Test hook: stop here (so a test can kill the process) when asked to."""
-    if os.environ.get("LAKEKIT_TEST_PAUSE_AT") == name:
-        marker = os.environ.get("LAKEKIT_TEST_PAUSE_FILE")
-        if marker:
-            with open(marker, "w") as f:
-                f.write(name)
-        time.sleep(float(os.environ.get("LAKEKIT_TEST_PAUSE_SECONDS", "60")))
+        out = asdict(self)
+        del out["warnings"]
+        return out
 
 
 def run_ingest(
@@ -106,46 +101,102 @@ def run_ingest(
     """
     started = time.monotonic()
     commits.recover(storage, catalog)
+    for _ in range(RACE_RETRIES):
+        result = _ingest_once(sources, options, storage, catalog, force, memory_budget, block_size, progress,
+                              started, transform, backup, early_hashes)
+        if result is not None:
+            return result
+    raise LakekitError(f"{options.database}.{options.name}: other ingests kept committing some of these sources "
+                       f"first, {RACE_RETRIES} times; nothing was committed by this run, run it again")
+
+
+#: how often an ingest re-reads its sources after racing commits loaded some of them
+RACE_RETRIES = 5
+
+
+def _ingest_once(sources, options: IngestOptions, storage: Storage, catalog: Catalog, force: bool,
+                 memory_budget: int | None, block_size: int | None, progress: bool,
+                 started: float, transform: Transformer | None, backup: str | None,
+                 early_hashes: EarlyHashes | None) -> IngestResult | None:
+    """One attempt; None when a racing ingest committed some (not all) of the sources
+    first, so that the rest must be read again without them."""
     opts, existing, schema = _target_table(options, catalog)
-    location = existing.location if existing else storage.uri(opts.database, opts.name)
+    if existing is None:
+        opts, existing, schema = _check_no_data_without_table(options, catalog, storage, opts, existing, schema)
+    home = existing.home if existing else storage.uri(opts.database, opts.name)
+    if existing is not None:
+        with contextlib.suppress(LakekitError):  # tidying: superseded files whose readers are done
+            commits.collect_garbage(storage, catalog, existing)
     loaded = set() if force else catalog.loaded_hashes(opts.database, opts.name)
     to_read, skipped = _sources_to_read(sources, storage, loaded, early_hashes)
-    ingest_id = _new_ingest_id()
-    outcome = _Outcome(table=f"{opts.database}.{opts.name}", ingest_id=ingest_id, skipped=skipped, started=started)
+    pending = commits.Pending(paths.new_commit_id(), f"{opts.database}.{opts.name}", home)
+    outcome = _Outcome(table=pending.table, ingest_id=pending.commit_id, skipped=skipped, started=started)
     if not to_read:
         return outcome.nothing_read()
 
-    commits.claim_staging(storage, ingest_id)
-    staging = join(commits.staging_root(storage, ingest_id), "data")
-    writer = PartitionedWriter(storage, staging, location, opts.partition_by, opts.compression,
-                               opts.target_file_size, memory_budget or DEFAULT_MEMORY_BUDGET, ingest_id)
-    rejects = RejectsFile(storage, paths.rejects_uri(storage.root, opts.database, opts.name, ingest_id))
+    commits.begin(storage, pending.table, home, pending.commit_id)
+    writer = PartitionedWriter(storage, pending.folder, pending.folder, opts.partition_by, opts.compression,
+                               opts.target_file_size, memory_budget or DEFAULT_MEMORY_BUDGET, pending.commit_id)
+    rejects = RejectsFile(storage, paths.rejects_uri(storage.root, opts.database, opts.name, pending.commit_id))
     run = Run(opts, storage, schema, writer, rejects, block_size or DEFAULT_BLOCK_SIZE, transform=transform)
     try:
         hashes = read_all(run, to_read, progress)
-        _pause_point("parsed")
+        pause_point("parsed")
         if backup:
             for src, digest in to_read:
                 if src.uri != STDIN:
                     backup_source(storage, backup, opts.database, opts.name, src, digest or "")
         staged = writer.close()
         run.rejects.close()
-        _pause_point("staged")
+        pause_point("staged")
         stdin_digest = hashes.get(STDIN)
         if stdin_digest and stdin_digest in loaded:
-            commits.discard(storage, ingest_id)
+            commits.discard(storage, pending.commit_id, pending.folder)
             return outcome.nothing_read(also_skipped="<stdin>")
         _check_counts(run)
         _check_something_written(run)
-        commit = _commit_of(run, existing=existing, location=location, staged=staged, to_read=to_read,
-                            hashes=hashes, ingest_id=ingest_id, catalog=catalog)
-        _commit(storage, catalog, commit, staged, existing=existing, location=location)
+        request = _commit_of(run, existing=existing, pending=pending, staged=staged, to_read=to_read,
+                             hashes=hashes, force=force)
+        result = commits.commit(storage, catalog, request)
+    except CommitOutcomeUnknown:
+        run.writer.abort()
+        run.rejects.close()
+        raise  # its files stay: the next writer's recovery finishes or removes the commit
     except BaseException as ex:
-        _abandon(storage, catalog, run, ingest_id)
+        _abandon(storage, run, pending)
         if isinstance(ex, LakekitError):
             ex.result = outcome.aborted(run)  # what it knew when it stopped, for --json
         raise
-    return outcome.done(run, staged)
+    if result.duplicate_hashes:
+        if run.rejects.count:
+            storage.delete(run.rejects.uri)  # the racer's ingest reported these records
+        raced = [src.name for src, digest in to_read if (hashes.get(src.uri) or digest) in result.duplicate_hashes]
+        if len(raced) < len(to_read):
+            return None  # read the others again, without these
+        return outcome.nothing_read(also_skipped=raced)
+    return outcome.done(run, staged, result.warnings)
+
+
+def _check_no_data_without_table(options, catalog, storage, opts, existing, schema):
+    """A new table's folder must hold no data: files there and no table in the catalog
+    mean a lost or replaced catalog, and a fresh table over them would let folder
+    readers see both. Folders of commits in flight (a racing first ingest) are not data."""
+    home = storage.uri(opts.database, opts.name)
+    in_flight = {e.uri.rsplit("/", 1)[-1][: -len(".json")]
+                 for e in storage.list_files(paths.pending_uri(storage.root), recursive=False)}
+    for entry in storage.list_files(home):
+        parts = paths.relative_parts(home, entry.uri)
+        if paths.has_hidden_part(parts) or parts[0] in in_flight:
+            continue
+        again = _target_table(options, catalog)  # a racing ingest may have created it meanwhile
+        if again[1] is not None:
+            return again
+        raise UsageError(
+            f"{home} already holds data files ({entry.uri}) but catalog {catalog.name} ({catalog.location}) has no "
+            f"table {opts.database}.{opts.name}: was the catalog lost or replaced? Register the files with "
+            f"`lakekit catalog crawl {home} --table {opts.database}.{opts.name}`, or move the folder away"
+        )
+    return opts, existing, schema
 
 
 def _target_table(options: IngestOptions, catalog: Catalog) -> tuple[IngestOptions, Table | None, TableSchema]:
@@ -202,11 +253,6 @@ def _sources_to_read(
     return to_read, skipped
 
 
-def _new_ingest_id() -> str:
-    """Sortable by time, unique by its random tail: ``20240307T101500Z-1f2e3d4c``."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
-
-
 def _check_counts(run: Run) -> None:
     """Every record read is written or rejected: anything else is a bug, and nothing commits."""
     read = sum(c.read for c in run.counts.values())
@@ -230,59 +276,39 @@ def _commit_of(
     run: Run,
     *,
     existing: Table | None,
-    location: str,
+    pending: commits.Pending,
     staged: list[StagedFile],
     to_read: list[tuple[Source, str | None]],
     hashes: dict[str, str],
-    ingest_id: str,
-    catalog: Catalog,
-) -> IngestCommit:
-    """What the catalog commit of this ingest changes."""
+    force: bool,
+) -> Commit:
+    """What this ingest commits: each partition's new folder with its files."""
     opts = run.opts
-    table_def = _table_definition(existing, opts, run.schema, location)
-    partitions = sorted({s.partition for s in staged})
-    replaced: list[tuple[str, ...]] = []
-    if opts.mode == "overwrite-partitions" and existing:
-        replaced = partitions
+    table_def = _table_definition(existing, opts, run.schema, pending.home)
     if opts.projection:
         _apply_projection(table_def, opts, staged)
-    return IngestCommit(
-        table=table_def,
-        ingest_id=ingest_id,
-        partitions=[] if opts.projection or not opts.partition_by else [
-            Partition(p, paths.partition_location(location, opts.partition_by, p)) for p in partitions],
-        files=[s.stats for s in staged],
-        loads=[Load(src.name, hashes.get(src.uri) or digest or "", ingest_id, dt.datetime.now(dt.UTC),
-                    run.counts[src.name].read, run.counts[src.name].written, run.counts[src.name].rejected)
-               for src, digest in to_read if src.name in run.counts],
-        replaced_partitions=replaced,
-    )
+    by_partition: dict[tuple[str, ...], list] = {}
+    for s in staged:
+        by_partition.setdefault(s.partition, []).append(s.stats)
+    mode = OVERWRITE if opts.mode == "overwrite-partitions" else APPEND
+    changes = [PartitionChange(values, pending.location(opts.partition_by, values), tuple(files), mode)
+               for values, files in sorted(by_partition.items())]
+    now = dt.datetime.now(dt.UTC)
+    loads = [Load(src.name, hashes.get(src.uri) or digest or "", pending.commit_id, now,
+                  run.counts[src.name].read, run.counts[src.name].written, run.counts[src.name].rejected)
+             for src, digest in to_read if src.name in run.counts]
+    # a forced ingest loads its sources again on purpose: their hashes are recorded, not checked
+    return Commit(table_def, pending.commit_id, changes, loads, "ingest", commits.DEFAULT_RETAIN_S,
+                  check_hashes=not force)
 
 
-def _commit(storage: Storage, catalog: Catalog, commit: IngestCommit, staged: list[StagedFile], *,
-            existing: Table | None, location: str) -> None:
-    """Journal the moves, commit the catalog (the commit point), then carry the journal out."""
-    table = commit.table
-    deletes: list[str] = []
-    if commit.replaced_partitions and existing is not None:
-        deletes = _files_to_replace(storage, catalog, existing, set(commit.replaced_partitions),
-                                    {s.final_uri for s in staged})
-    moves = [(s.staging_uri, s.final_uri) for s in staged]
-    commits.write_journal(storage, commit.ingest_id, table.qualified_name, moves, deletes)
-    _pause_point("journaled")
-    catalog.commit_ingest(commit)
-    _pause_point("committed")
-    commits.apply_journal(storage, commit.ingest_id, location)
-
-
-def _abandon(storage: Storage, catalog: Catalog, run: Run, ingest_id: str) -> None:
-    """After a failure: nothing staged is left behind unless the ingest committed."""
+def _abandon(storage: Storage, run: Run, pending: commits.Pending) -> None:
+    """After a failure before the commit point: nothing this ingest wrote is left."""
     run.writer.abort()
     run.rejects.close()
     try:
-        if not catalog.is_committed(ingest_id):
-            commits.discard(storage, ingest_id)
-    except Exception:  # noqa: BLE001 - the next run's recovery cleans up
+        commits.discard(storage, pending.commit_id, pending.folder)
+    except Exception:  # noqa: BLE001 - the next writer's recovery removes it
         pass
 
 
@@ -298,13 +324,14 @@ class _Outcome:
     def _seconds(self) -> float:
         return round(time.monotonic() - self.started, 3)
 
-    def nothing_read(self, also_skipped: str | None = None) -> IngestResult:
-        skipped = self.skipped + [also_skipped] if also_skipped else self.skipped
+    def nothing_read(self, also_skipped: str | list[str] | None = None) -> IngestResult:
+        extra = [also_skipped] if isinstance(also_skipped, str) else list(also_skipped or [])
+        skipped = self.skipped + extra
         return IngestResult(table=self.table, ingest_id=self.ingest_id, records_read=0, records_written=0,
                             records_rejected=0, files_written=0, bytes_written=0, partitions_written=0,
                             rejects_uri=None, skipped_sources=skipped, seconds=self._seconds())
 
-    def done(self, run: Run, staged: list[StagedFile]) -> IngestResult:
+    def done(self, run: Run, staged: list[StagedFile], warnings: list[str]) -> IngestResult:
         return IngestResult(
             table=self.table,
             ingest_id=self.ingest_id,
@@ -319,6 +346,7 @@ class _Outcome:
             seconds=self._seconds(),
             renamed_columns=dict(run.namer.renamed),
             reject_errors=run.rejects.most_common(),
+            warnings=list(warnings),
         )
 
     def aborted(self, run: Run) -> IngestResult:
@@ -332,7 +360,7 @@ class _Outcome:
         )
 
 
-def _table_definition(existing: Table | None, opts: IngestOptions, schema: TableSchema, location: str) -> Table:
+def _table_definition(existing: Table | None, opts: IngestOptions, schema: TableSchema, home: str) -> Table:
     params = dict(existing.parameters) if existing else {}
     params.update({
         "classification": "parquet",
@@ -342,26 +370,16 @@ def _table_definition(existing: Table | None, opts: IngestOptions, schema: Table
     })
     if opts.timestamp_column:
         params["lakekit.timestamp_column"] = opts.timestamp_column
+    if not opts.partition_by:
+        params["lakekit.home"] = home
     return Table(
         database=opts.database,
         name=opts.name,
-        location=location,
+        location=existing.location if existing else home,
         columns=schema.catalog_columns(),
         partition_keys=[Column(k, "string") for k in opts.partition_by],
         parameters=params,
     )
-
-
-def _files_to_replace(storage: Storage, cat: Catalog, table: Table, partitions: set, new_files: set[str]) -> list[str]:
-    """Every data file now in the partitions being overwritten: catalogued or not."""
-    old = {f.uri for f in cat.list_files(table.database, table.name) if tuple(f.partition_values) in partitions}
-    keys = [c.name for c in table.partition_keys]
-    for values in partitions:
-        folder = paths.partition_location(table.location, keys, values)
-        for entry in storage.list_files(folder, recursive=False):
-            if not paths.is_hidden(entry.uri):
-                old.add(entry.uri)
-    return sorted(old - new_files)
 
 
 def _apply_projection(table: Table, opts: IngestOptions, staged) -> None:

@@ -234,6 +234,7 @@ def _catalog_table_facts(cat: Catalog, table: Table, boto3_session: boto3.Sessio
     facts.table = table
     facts.catalog_partitions = cat.list_partitions(table.database, table.name)
     keys = [k.name for k in table.partition_keys]
+    facts.files = [f for f in facts.files if _read_through_catalog(storage, f, table, facts.catalog_partitions, keys)]
     for partition in facts.catalog_partitions:
         if not partition.location or storage.is_under(partition.location, table.location):
             continue
@@ -262,6 +263,17 @@ def _lint_layout_file(path: str, instances: list[LayoutRule], options: LintOptio
     for rule in instances:
         found.extend(rule.check_layout(facts, options))
     return found
+def _read_through_catalog(storage: Storage, found, table: Table, partitions, keys: list[str]) -> bool:
+    """Whether a file under the table's folder is one its readers see: under the table's
+    location or a registered partition's. Other files of a registered partition (older
+    versions a commit superseded, kept while queries may read them; a commit in flight)
+    are not the layout; files of partitions the catalog lacks are kept for L010."""
+    if not table.partition_keys:
+        return storage.is_under(found.uri, table.location)
+    if any(storage.is_under(found.uri, p.location) for p in partitions):
+        return True
+    values = tg.hive_values(found.partition, keys)
+    return values is None or values not in {tuple(p.values) for p in partitions}
 
 
 def run_lint_layout(

@@ -26,7 +26,7 @@ from lakekit.catalog.base import Partition, Table
 from lakekit.errors import LakekitError, UsageError, first_line
 from lakekit.layout import Layout, load_layout
 from lakekit.parquet import read_footer as read_parquet_footer
-from lakekit.paths import has_hidden_part, is_s3, split_hive_folder
+from lakekit.paths import has_hidden_part, is_commit_id, is_s3, split_hive_folder
 from lakekit.storage import Storage
 
 #: compression suffixes of text files (and the codec they mean)
@@ -247,7 +247,8 @@ def scan_storage(
             continue
         if exclude_suffixes and parts[-1].lower().endswith(exclude_suffixes):
             continue
-        folders = parts[:-1]
+        # a commit's own folder (<commit-id>/year=.../) is not part of the layout
+        folders = [p for p in parts[:-1] if not is_commit_id(p)]
         if single_table:
             table_parts = ()
             partition = tuple(p for p in folders)

@@ -62,6 +62,16 @@ class Backend(Protocol):
     def copy(self, src: str, dst: str) -> None:
         """Copy within this backend."""
 
+    def link(self, src: str, dst: str) -> None:
+        """``dst`` holds ``src``'s bytes (a hard link, or a server-side copy); ``src`` stays."""
+
+    def create_exclusive(self, uri: str, data: bytes) -> bool:
+        """Create ``uri`` whole only if it does not exist; False when it does."""
+
+    def read_tagged(self, uri: str) -> tuple[bytes, str] | None: ...
+
+    def delete_if_unchanged(self, uri: str, tag: str) -> bool: ...
+
     def move(self, src: str, dst: str) -> None:
         """Move within this backend: the destination appears whole or not at all."""
 

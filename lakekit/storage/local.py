@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -100,6 +101,64 @@ class LocalBackend:
             pafs.copy_files(src, dst, self._fs, self._fs)
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot copy {src} to {dst}: {ex}") from ex
+
+    def link(self, src: str, dst: str) -> None:
+        """A hard link: the same bytes under a second name, made at once and for free;
+        a copy where the filesystem has no links (or ``src`` is on another one)."""
+        try:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            os.link(src, dst)
+            return
+        except FileExistsError:
+            if os.path.samefile(src, dst):
+                return
+            raise StorageError(f"cannot link {src} to {dst}: {dst} exists") from None
+        except OSError:
+            pass  # EXDEV, EPERM, no link support: copy instead
+        self.copy(src, dst)
+
+    def create_exclusive(self, uri: str, data: bytes) -> bool:
+        """Create ``uri`` whole, only if it does not exist: False when it does.
+
+        The bytes go to a temporary file first, which is then linked to ``uri``: a link
+        fails if the name exists, so of racing writers exactly one wins, and no reader
+        ever sees a partly written file.
+        """
+        folder = os.path.dirname(uri)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.link(tmp, uri)
+            finally:
+                os.unlink(tmp)
+        except FileExistsError:
+            return False
+        except OSError as ex:
+            raise StorageError(f"cannot write {uri}: {ex}") from ex
+        return True
+
+    def read_tagged(self, uri: str) -> tuple[bytes, str] | None:
+        """The file's bytes and a tag of its identity (inode and change time)."""
+        try:
+            with open(uri, "rb") as f:
+                st = os.fstat(f.fileno())
+                return f.read(), f"{st.st_ino}-{st.st_ctime_ns}"
+        except FileNotFoundError:
+            return None
+        except OSError as ex:
+            raise StorageError(f"cannot read {uri}: {ex}") from ex
+
+    def delete_if_unchanged(self, uri: str, tag: str) -> bool:
+        """Delete ``uri`` if it is still the file ``tag`` names (best effort locally:
+        the check and the delete are two steps)."""
+        current = self.read_tagged(uri)
+        if current is None or current[1] != tag:
+            return False
+        self.delete(uri)
+        return True
 
     def move(self, src: str, dst: str) -> None:
         try:

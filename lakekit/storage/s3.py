@@ -170,6 +170,47 @@ class S3Backend:
         if copied != size:
             raise StorageError(f"{what}: the copy holds {copied} of {size} bytes; run the command again")
 
+    def link(self, src: str, dst: str) -> None:
+        """S3 has no links: a server-side copy (no bytes through this process)."""
+        self.copy(src, dst)
+
+    def create_exclusive(self, uri: str, data: bytes) -> bool:
+        """Create ``uri`` only if no object has that key (``If-None-Match: *``): False
+        when one does. S3 decides atomically, so of racing writers exactly one wins."""
+        bucket, key = split_s3(uri)
+        try:
+            self._call(f"cannot write {uri}", self.client().put_object, Bucket=bucket, Key=key, Body=data,
+                       IfNoneMatch="*")
+        except StorageError as ex:
+            # 409 ConditionalRequestConflict: a racing conditional write on the same key
+            if error_code(ex) in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
+    def read_tagged(self, uri: str) -> tuple[bytes, str] | None:
+        """The object's bytes and ETag, or None when there is no such object."""
+        bucket, key = split_s3(uri)
+        try:
+            resp = self._call(f"cannot read {uri}", self.client().get_object, Bucket=bucket, Key=key)
+        except StorageError as ex:
+            if error_code(ex) in ("NoSuchKey", "404"):
+                return None
+            raise
+        return resp["Body"].read(), resp.get("ETag", "")
+
+    def delete_if_unchanged(self, uri: str, tag: str) -> bool:
+        """Delete ``uri`` only while it still has ETag ``tag`` (``If-Match``); False
+        when it changed or is gone."""
+        bucket, key = split_s3(uri)
+        try:
+            self._call(f"cannot delete {uri}", self.client().delete_object, Bucket=bucket, Key=key, IfMatch=tag)
+        except StorageError as ex:
+            if error_code(ex) in ("PreconditionFailed", "NoSuchKey", "404", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
     def move(self, src: str, dst: str) -> None:
         """Copy, then delete: the destination appears whole (a completed copy is one
         object) and the source goes only after the copy was checked."""

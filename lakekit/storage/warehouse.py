@@ -142,6 +142,33 @@ class Storage:
         except (OSError, pa.ArrowException) as ex:
             raise StorageError(f"cannot copy {src} to {dst}: {ex}") from ex
 
+    def link(self, src: str, dst: str) -> None:
+        """Make ``dst`` hold ``src``'s bytes without moving ``src``: a hard link locally
+        (no bytes copied), a server-side copy on S3. ``dst`` appears whole."""
+        source, target = self.backend_for(src), self.backend_for(dst)
+        if source is target:
+            source.link(src, dst)
+        else:
+            self.copy(src, dst)
+
+    def link_many(self, pairs: list[tuple[str, str]], concurrency: int = MOVE_CONCURRENCY) -> None:
+        """:meth:`link` each ``(src, dst)``; on S3 several at a time."""
+        self._each(self.link, pairs, concurrency)
+
+    def create_exclusive(self, uri: str, data: bytes) -> bool:
+        """Create ``uri`` with ``data`` only if it does not exist; False when it does.
+        Of several writers racing to create one name, exactly one succeeds."""
+        return self.backend_for(uri).create_exclusive(uri, data)
+
+    def read_tagged(self, uri: str) -> tuple[bytes, str] | None:
+        """``(bytes, tag)`` of a small file, the tag naming this version of it (S3's
+        ETag); None when it does not exist."""
+        return self.backend_for(uri).read_tagged(uri)
+
+    def delete_if_unchanged(self, uri: str, tag: str) -> bool:
+        """Delete ``uri`` only if it is still the version ``tag`` names."""
+        return self.backend_for(uri).delete_if_unchanged(uri, tag)
+
     def move(self, src: str, dst: str) -> None:
         """Move a file into place: an atomic rename locally, copy-check-delete on S3.
 
@@ -159,15 +186,18 @@ class Storage:
     def move_many(self, pairs: list[tuple[str, str]], concurrency: int = MOVE_CONCURRENCY) -> None:
         """:meth:`move` each ``(src, dst)``; on S3 several at a time (each move is a few
         round trips that would otherwise wait on one another)."""
+        self._each(self.move, pairs, concurrency)
+
+    def _each(self, fn, pairs: list[tuple[str, str]], concurrency: int) -> None:
         if not pairs:
             return
         slow = any(self.backend_for(s).parallel_moves or self.backend_for(d).parallel_moves for s, d in pairs)
         if not slow or len(pairs) == 1:
             for src, dst in pairs:
-                self.move(src, dst)
+                fn(src, dst)
             return
         with ThreadPoolExecutor(max_workers=min(concurrency, len(pairs))) as pool:
-            for future in [pool.submit(self.move, s, d) for s, d in pairs]:
+            for future in [pool.submit(fn, s, d) for s, d in pairs]:
                 future.result()
 
     def delete(self, uri: str, missing_ok: bool = True) -> None:

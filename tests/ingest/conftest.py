@@ -12,6 +12,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from lakekit.catalog.local import LocalCatalog
+from tests.aws.backends import lake  # noqa: F401 - fixture: a lake on either backend
 
 LAKEKIT = os.path.join(os.path.dirname(sys.executable), "lakekit")
 

@@ -127,7 +127,8 @@ def test_max_rejects_aborts_and_commits_nothing(tmp_path, warehouse):
         lakekit.ingest(str(path), "h.t", timestamp_column="ts", warehouse=warehouse, max_rejects=2)
     assert visible_data_files(warehouse, "h", "t") == []
     assert catalog_of(warehouse).get_table("h", "t") is None
-    assert os.listdir(os.path.join(warehouse, "_lakekit", "staging")) == []
+    assert os.listdir(os.path.join(warehouse, "_lakekit", "pending")) == []
+    assert not os.path.exists(os.path.join(warehouse, "h", "t"))  # its commit folder went with it
     ok = lakekit.ingest(str(path), "h.t", timestamp_column="ts", warehouse=warehouse, max_rejects=3)
     assert ok.records_rejected == 3 and ok.records_written == 5
 

@@ -14,6 +14,7 @@ import pytest
 import zstandard
 
 import lakekit
+from lakekit.paths import is_commit_id
 from tests.ingest.conftest import catalog_of, read_back_duckdb, read_back_pyarrow, visible_data_files, write_jsonl
 
 
@@ -48,7 +49,8 @@ def test_layout_codec_and_types_follow_spec(events_file, warehouse):
     lakekit.ingest(events_file, "analytics.events", timestamp_column="ts", warehouse=warehouse)
     files = visible_data_files(warehouse, "analytics", "events")
     for path in files:
-        rel = os.path.relpath(path, os.path.join(warehouse, "analytics", "events")).split(os.sep)
+        commit, *rel = os.path.relpath(path, os.path.join(warehouse, "analytics", "events")).split(os.sep)
+        assert is_commit_id(commit)  # each commit writes its own folder (docs/ingest.md)
         assert rel[0].startswith("year=") and len(rel[0]) == len("year=2024")
         assert rel[1].startswith("month=") and len(rel[1]) == len("month=03")
         assert rel[2].startswith("day=") and len(rel[2]) == len("day=07")
@@ -160,7 +162,7 @@ def test_timestamps_in_any_offset_partition_by_utc(tmp_path, warehouse):
 
 def test_coarser_partitioning(events_file, warehouse):
     r = lakekit.ingest(events_file, "a.monthly", timestamp_column="ts", partition_by="year,month", warehouse=warehouse)
-    dirs = {os.path.relpath(os.path.dirname(p), os.path.join(warehouse, "a", "monthly"))
+    dirs = {os.path.relpath(os.path.dirname(p), os.path.join(warehouse, "a", "monthly")).split(os.sep, 1)[1]
             for p in visible_data_files(warehouse, "a", "monthly")}
     assert dirs == {"year=2024/month=03"}
     assert r.partitions_written == 1
@@ -170,7 +172,9 @@ def test_without_timestamp_the_table_is_unpartitioned(tmp_path, warehouse):
     src = write_jsonl(tmp_path / "d.jsonl", [{"k": i} for i in range(10)])
     r = lakekit.ingest(src, "a.dim", warehouse=warehouse)
     assert r.partitions_written == 0 and r.records_written == 10
-    assert all(os.path.dirname(p) == os.path.join(warehouse, "a", "dim") for p in visible_data_files(warehouse, "a", "dim"))
+    table = catalog_of(warehouse).get_table("a", "dim")
+    assert table.location == os.path.join(warehouse, "a", "dim", r.ingest_id)  # the table moves with each commit
+    assert [os.path.dirname(p) for p in visible_data_files(warehouse, "a", "dim")] == [table.location]
 
 
 def test_layout_file_supplies_table_and_columns(events_file, warehouse, tmp_path):
