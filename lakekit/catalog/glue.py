@@ -206,6 +206,9 @@ class GlueCatalog:
             self._log = Log(self.storage)
         return self._log
 
+    def writable(self) -> bool:
+        return not self.read_only
+
     def _writable(self) -> None:
         if self.read_only:
             raise CatalogError("the Glue catalog is open read-only here; this command does not change it")

@@ -369,9 +369,10 @@ class LocalCatalog:
         ]
 
     def writable(self) -> bool:
-        """The file and its folder (SQLite writes its journal beside it) can be written."""
+        """Whether this catalog may be written: opened for writing, and the file and its
+        folder (SQLite writes its journal beside it) can be written."""
         folder = os.path.dirname(os.path.abspath(self.path))
-        return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)
+        return not self.read_only and os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         self._require(database, name)
