@@ -14,6 +14,7 @@ method and close it.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -493,7 +494,13 @@ class Lake:
         found = require_table(self.catalog, database, name)
         self.catalog.drop_table(database, name)
         if purge:
-            self.storage.delete_dir(found.location)
+            self.storage.delete_dir(found.home)
+        else:
+            from lakekit import paths
+
+            # the files stay on purpose: a later ingest of this name may start over them
+            # (without this mark it would take them for a lost catalog's and refuse)
+            self.storage.write_bytes(paths.dropped_marker_uri(found.home), json.dumps({"table": table}).encode())
         return {"table": found.qualified_name, "location": found.location, "purged": purge}
 
 

@@ -133,6 +133,12 @@ def log_uri(home: str, *parts: str) -> str:
     return join(home, LOG_DIR, *parts)
 
 
+def dropped_marker_uri(home: str) -> str:
+    """Left in a table's folder by ``lakekit drop`` without ``--purge``: its files were
+    kept on purpose, so a new table of that name may start over them."""
+    return join(home, "_lakekit-dropped.json")  # "_": no reader takes it for data
+
+
 def lock_uri(home: str) -> str:
     """The lease a writer holds on a Glue table while it commits."""
     return join(home, LAKEKIT_DIR, "lock.json")

@@ -207,6 +207,8 @@ class GlueCatalog:
         return self._log
 
     def writable(self) -> bool:
+        """Opened for writing (Glue says more only when asked to write: a refused write
+        raises CatalogError)."""
         return not self.read_only
 
     def _writable(self) -> None:
@@ -446,10 +448,6 @@ class GlueCatalog:
         out = [decode_file(item) for uri, item in state.files.items()
                if tuple(item[4]) in where and _under(uri, where[tuple(item[4])])]
         return sorted(out, key=lambda f: f.uri)
-
-    def writable(self) -> bool:
-        """Glue says only when asked to write: a refused write raises CatalogError."""
-        return True
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         self._writable()

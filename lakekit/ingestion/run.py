@@ -182,6 +182,8 @@ def _check_no_data_without_table(options, catalog, storage, opts, existing, sche
     mean a lost or replaced catalog, and a fresh table over them would let folder
     readers see both. Folders of commits in flight (a racing first ingest) are not data."""
     home = storage.uri(opts.database, opts.name)
+    if storage.exists(paths.dropped_marker_uri(home)):
+        return opts, existing, schema  # dropped without --purge: its files stay, knowingly
     in_flight = {e.uri.rsplit("/", 1)[-1][: -len(".json")]
                  for e in storage.list_files(paths.pending_uri(storage.root), recursive=False)}
     for entry in storage.list_files(home):
