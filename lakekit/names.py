@@ -34,10 +34,18 @@ def check_identifier(name: str, what: str = "name") -> str:
 
 
 def parse_table_name(qualified: str) -> tuple[str, str]:
-    """Split ``DB.TABLE`` into checked, lower-cased parts."""
+    """Split ``DB.TABLE`` into checked, lower-cased parts.
+
+    A part starting with ``_`` is refused: ``_lakekit`` is lakekit's own area, and
+    Athena and Spark skip ``_`` folders, so such a table's data would vanish for them.
+    """
     parts = qualified.split(".")
     if len(parts) != 2 or not all(parts):
         raise UsageError(f"table {qualified!r} must be written DB.TABLE, for example analytics.events")
+    if any(p.startswith("_") for p in parts):
+        suggested = ".".join(p.lstrip("_") or "t" for p in parts)
+        raise UsageError(f"table {qualified!r} is not allowed: names are lower-case letters, digits and '_', "
+                         f"not starting with '_' (lakekit keeps its own files in _lakekit/); use --table {suggested}")
     return check_identifier(parts[0], "database"), check_identifier(parts[1], "table")
 
 
