@@ -60,6 +60,29 @@ class CommitOutcomeUnknown(CatalogError):
     files are kept; the next writer's recovery finishes it or removes it."""
 
 
+class CatalogOutOfDate(CatalogError):
+    """The catalog lists files or partitions that storage no longer holds (deleted
+    outside lakekit); ``lakekit catalog sync`` brings the catalog up to date.
+
+    Exit 4, not 2: the query and its flags are right; the catalog and the storage
+    disagree, which SPEC counts among catalog and storage errors.
+    """
+
+    @classmethod
+    def for_files(cls, table: str, uris: list[str]) -> CatalogOutOfDate:
+        """The one message for a table whose catalogued files are gone.
+
+        >>> print(*str(CatalogOutOfDate.for_files("lake.t", ["/w/t/a.parquet"])).split("; "), sep="\\n")
+        1 file the catalog lists for lake.t is gone from storage (/w/t/a.parquet)
+        run `lakekit catalog sync lake.t` to bring the catalog up to date
+        """
+        count = f"{len(uris)} file the catalog lists for {table} is" if len(uris) == 1 else \
+            f"{len(uris):,} files the catalog lists for {table} are"
+        example = uris[0] if len(uris) == 1 else f"e.g. {uris[0]}"
+        return cls(f"{count} gone from storage ({example}); "
+                   f"run `lakekit catalog sync {table}` to bring the catalog up to date")
+
+
 class StorageError(LakekitError):
     """Reading or writing the warehouse's storage failed."""
 

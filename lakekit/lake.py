@@ -74,6 +74,7 @@ class Lake:
         self._storage: Storage | None = None
         self._catalog: Catalog | None = None
         self._reader: Catalog | None = None
+        self._engines: dict[str, Engine] = {}
 
     def __repr__(self) -> str:
         return f"Lake(warehouse={self.settings.warehouse!r}, catalog={self.settings.catalog!r})"
@@ -118,7 +119,20 @@ class Lake:
             return None, path
         return self.reader, path
 
+    def engine(self, name: str | None = None) -> Engine:
+        """The engine called ``name`` (default: the settings'), opened on first use and kept
+        until :meth:`close`: the local engine's DuckDB keeps its caches between queries."""
+        from lakekit.engines import open_engine
+
+        name = name or self.settings.engine
+        if name not in self._engines:
+            self._engines[name] = open_engine(name, self.settings, self.boto3_session)
+        return self._engines[name]
+
     def close(self) -> None:
+        for runner in self._engines.values():
+            runner.close()
+        self._engines.clear()
         for catalog in (self._catalog, self._reader):
             if catalog is not None:
                 catalog.close()
@@ -282,6 +296,21 @@ class Lake:
         """
         return self.plan(sql, price_per_tb=price_per_tb).estimate
 
+    def dry_run(self, sql: str, *, engine: str | None = None, price_per_tb: float | None = None) -> Estimate:
+        """The estimate of ``sql`` after every check a run makes before its engine reads
+        anything (unknown tables and columns, the sandbox, and what the engine cannot
+        run: the local engine binds the query without reading a file). Runs nothing.
+
+        >>> import tempfile
+        >>> open_lake(warehouse=tempfile.mkdtemp()).dry_run("SELECT 1").bytes_billed
+        10485760
+        """
+        plan = self.plan(sql, price_per_tb=price_per_tb)
+        check = getattr(self.engine(engine), "check", None)
+        if check is not None:
+            check(plan)
+        return plan.estimate
+
     def run_query(
         self,
         sql: str,
@@ -294,14 +323,14 @@ class Lake:
     ) -> QueryResult:
         """Estimate ``sql``, refuse it when over ``max_cost``, else run it.
 
-        ``on_estimate`` is called with the estimate before the engine starts (the CLI
-        prints it there).
+        ``on_estimate`` is called with the estimate before the budget is checked and the
+        engine starts (the CLI prints it there, and reports it when the query is refused).
 
         Raises:
             BudgetExceeded: the estimate is over ``max_cost`` dollars; nothing ran.
             QueryFailed, QueryCancelled, QueryTimeout: the engine did not finish it.
         """
-        from lakekit.engines import ActualScan, QueryResult, open_engine
+        from lakekit.engines import ActualScan, QueryResult
         from lakekit.plan import check_budget, plan_query
 
         price = self._price(price_per_tb)
@@ -309,18 +338,13 @@ class Lake:
         # No recovery here: nothing a reader sees changes before a commit point, so an
         # interrupted commit is left to the next writer and the query stays exact.
         plan = plan_query(sql, catalog=self.reader, storage=self.storage, price_per_tb=price)
-        check_budget(plan.estimate, max_cost)
         if on_estimate is not None:
             on_estimate(plan.estimate)
-        given = engine if (engine is not None and not isinstance(engine, str)) else None
-        runner = given or open_engine(engine or self.settings.engine, self.settings, self.boto3_session)
-        try:
-            started = time.perf_counter()
-            result = runner.execute(plan, timeout=timeout)
-            wall = time.perf_counter() - started
-        finally:
-            if given is None:
-                runner.close()
+        check_budget(plan.estimate, max_cost)
+        runner = engine if (engine is not None and not isinstance(engine, str)) else self.engine(engine)
+        started = time.perf_counter()
+        result = runner.execute(plan, timeout=timeout)
+        wall = time.perf_counter() - started
         done = QueryResult(result.table, plan.estimate, ActualScan.of(result, wall), getattr(runner, "name", "local"))
         from lakekit.catalog.history import QueryRecord
 

@@ -17,6 +17,23 @@ import click
 from lakekit.errors import LakekitError, first_line
 
 
+def unexpected_error_line(ex: BaseException) -> str:
+    """The one line for an exception lakekit did not raise on purpose (exit 4)."""
+    first = first_line(ex) if str(ex).strip() else ""
+    return f"unexpected {type(ex).__name__}: {first} (run with --debug for details)"
+
+
+def _fail(ctx: click.Context, line: str, exit_code: int) -> None:
+    """Print the error line (after the traceback under ``--debug``) and exit with its code:
+    ``--debug`` shows more, it never changes what a script sees in ``$?``."""
+    if ctx.obj and ctx.obj.get("debug"):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    click.echo(f"error: {line}", err=True)
+    ctx.exit(exit_code)
+
+
 class LakekitGroup(click.Group):
     """Turns lakekit errors (and stray exceptions) into one line and an exit code."""
 
@@ -24,10 +41,7 @@ class LakekitGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LakekitError as ex:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"error: {ex}", err=True)
-            ctx.exit(ex.exit_code)
+            _fail(ctx, str(ex), ex.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
@@ -40,12 +54,8 @@ class LakekitGroup(click.Group):
             ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as ex:  # last line of defence: never a traceback
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            first = first_line(ex) if str(ex).strip() else ""
-            click.echo(f"error: unexpected {type(ex).__name__}: {first} (run with --debug for details)", err=True)
-            ctx.exit(4)
+        except Exception as ex:  # noqa: BLE001 - last line of defence: never a traceback
+            _fail(ctx, unexpected_error_line(ex), 4)
 
 
 @click.group(cls=LakekitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +78,30 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 # -- shared options -------------------------------------------------------------------
 def json_option(f: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(f)
+    """``--json``; a command that then fails or refuses still prints one JSON document:
+    what it knows (an exception's ``known`` dict, e.g. the estimate of a refused query)
+    plus ``"error": {"exit_code", "message"}``. The error line still goes to stderr."""
+    import functools
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("as_json"):
+            return f(*args, **kwargs)
+        emitted = _emitted[0]
+        try:
+            return f(*args, **kwargs)
+        except LakekitError as ex:
+            if _emitted[0] == emitted:  # a command that printed its own document said it all
+                emit_json({**getattr(ex, "known", {}), "error": {"exit_code": ex.exit_code, "message": str(ex)}})
+            raise
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as ex:
+            if _emitted[0] == emitted:
+                emit_json({**getattr(ex, "known", {}), "error": {"exit_code": 4, "message": unexpected_error_line(ex)}})
+            raise
+
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(command)
 
 
 def lake_options(f: Callable) -> Callable:
@@ -84,7 +117,12 @@ def lake_options(f: Callable) -> Callable:
     return f
 
 
+#: JSON documents printed by this process, so that a failing command's own document is not doubled
+_emitted = [0]
+
+
 def emit_json(data: Any) -> None:
+    _emitted[0] += 1
     click.echo(json.dumps(data, indent=2, default=str))
 
 

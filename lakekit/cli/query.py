@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import sys
 from typing import Any
 
 import click
 
 from lakekit.cli import emit_json, json_option, lake_options
+from lakekit.cli.rows import FORMATS, check_output_path, jsonable_row, output_format, write_file, write_rows
 from lakekit.units import format_bytes
-
-FORMATS = ("table", "csv", "json", "parquet")
 
 
 @click.command("query")
@@ -22,20 +19,22 @@ FORMATS = ("table", "csv", "json", "parquet")
 @click.option("--engine", type=click.Choice(["local", "athena"]), default=None,
               help="local: DuckDB in-process; athena: Amazon Athena. [env LAKEKIT_ENGINE; default local]")
 @click.option("--estimate-cost", is_flag=True, help="Print the estimate, run, then print what was scanned beside it.")
-@click.option("--dry-run", is_flag=True, help="Estimate only; run nothing.")
+@click.option("--dry-run", is_flag=True, help="Estimate and check the query; run nothing.")
 @click.option("--max-cost", type=float, default=None, metavar="USD",
               help="Refuse (exit 3) a query whose estimated cost is over USD, before it runs.")
 @click.option("--price-per-tb", type=float, default=None, metavar="USD",
               help="Price per TB scanned (1 TB = 2^40 bytes). [price_per_tb in lakekit.toml; default 5.0]")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="How to write the rows.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, metavar="PATH",
-              help="Write the rows to PATH instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="How to write the rows. [default: from --output's extension (.csv .json .parquet), else table]")
+@click.option("--output", "-o", default=None, metavar="PATH",
+              help="Write the rows to PATH instead of stdout (checked before the query runs).")
+@click.option("--max-rows", type=click.IntRange(min=0), default=1000, show_default=True, metavar="N",
+              help="Rows the table format shows (csv, json and parquet write every row).")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS",
               help="Cancel the query when it runs longer than SECONDS.")
 @lake_options
 @json_option
-def query(sql, sql_file, engine, estimate_cost, dry_run, max_cost, price_per_tb, fmt, output, timeout,
+def query(sql, sql_file, engine, estimate_cost, dry_run, max_cost, price_per_tb, fmt, output, max_rows, timeout,
           warehouse, catalog, as_json):
     """Run SQL (Athena's dialect) on the lake; know what it scans before it runs.
 
@@ -43,46 +42,61 @@ def query(sql, sql_file, engine, estimate_cost, dry_run, max_cost, price_per_tb,
     Example:
       lakekit query "SELECT count(*) FROM analytics.events WHERE year = '2024'" --estimate-cost
       lakekit query -f queries/daily_revenue.sql --dry-run --json
-      lakekit query -f q.sql --max-cost 0.01 --format csv --output out.csv
+      lakekit query -f q.sql --max-cost 0.01 --output out.csv
     """
-    from lakekit.errors import UsageError
+    from lakekit.errors import LakekitError, UsageError
     from lakekit.lake import open_lake
     from lakekit.plan import check_budget
 
     if (sql is None) == (sql_file is None):
         raise UsageError("give the SQL as an argument or with -f FILE (one of the two)")
     text = sql if sql is not None else sql_file.read()
-    if fmt == "parquet" and output is None and sys.stdout.isatty():
+    # Everything about the output is settled before the query runs (and is billed, on Athena).
+    fmt = output_format(fmt, output)
+    path = check_output_path(output) if output is not None else None
+    if fmt == "parquet" and path is None and sys.stdout.isatty():
         raise UsageError("--format parquet writes binary; add --output PATH or redirect stdout")
-    with open_lake(warehouse=warehouse, catalog=catalog, engine=engine) as lake:
-        if dry_run:
-            est = lake.estimate(text, price_per_tb=price_per_tb)
-        else:
-            result = lake.run_query(text, max_cost=max_cost, price_per_tb=price_per_tb, timeout=timeout,
-                                    on_estimate=lambda est: _show_estimate(est, estimate_cost and not as_json))
+
+    known: dict[str, Any] = {}
+
+    def on_estimate(est) -> None:
+        known["estimate"] = est.to_dict()
+        _show_estimate(est, estimate_cost and not as_json)
+
+    try:
+        with open_lake(warehouse=warehouse, catalog=catalog, engine=engine) as lake:
+            if dry_run:
+                est = lake.dry_run(text, price_per_tb=price_per_tb)
+                known["estimate"] = est.to_dict()
+                if not as_json:
+                    click.echo(render_estimate(est))
+                check_budget(est, max_cost)
+            else:
+                result = lake.run_query(text, max_cost=max_cost, price_per_tb=price_per_tb, timeout=timeout,
+                                        on_estimate=on_estimate)
+            if path is not None and not dry_run:
+                write_file(result.table, fmt, path)
+    except LakekitError as ex:
+        ex.known = known  # the --json document of a refusal or failure carries what was known
+        raise
+    except OSError as ex:  # writing --output failed after the checks (disk full, ...)
+        error = UsageError(f"cannot write --output {output}: {ex.strerror or ex}")
+        error.known = known
+        raise error from ex
     if dry_run:
         if as_json:
             emit_json(est.to_dict())
-        else:
-            click.echo(render_estimate(est))
-        check_budget(est, max_cost)
         return
 
-    if output is not None:
-        with open(output, "wb") as out:
-            write_rows(result.table, fmt, out)
     if as_json:
         doc = result.to_dict(rows=False)
         doc["engine"] = result.engine
-        if output is None:
+        if path is None:
             doc["rows"] = [jsonable_row(r) for r in result.table.to_pylist()]
         emit_json(doc)
-    elif output is None:
-        if fmt == "table":
-            print_table(result.table)
-        else:
-            write_rows(result.table, fmt, sys.stdout.buffer)
-            sys.stdout.flush()
+    elif path is None:
+        write_rows(result.table, fmt, sys.stdout.buffer, max_rows=max_rows)
+        sys.stdout.flush()
     if not as_json:
         click.echo(render_actual(result, with_estimate=estimate_cost), err=True)
 
@@ -138,82 +152,6 @@ def render_actual(result, with_estimate: bool) -> str:
         est = result.estimate
         line += f"; estimated {format_bytes(est.bytes_scanned)}, billed {format_bytes(est.bytes_billed)}, ${est.cost_usd:.6f}"
     return line
-
-
-def jsonable_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _jsonable(v) for k, v in row.items()}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
-def write_rows(table, fmt: str, out) -> None:
-    """Write an Arrow table as csv, json (an array of objects), parquet or a text table."""
-    import json
-
-    if fmt == "csv":
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(_naive(table), out)
-    elif fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, out, compression="zstd")
-    elif fmt == "json":
-        rows = [jsonable_row(r) for r in table.to_pylist()]
-        out.write((json.dumps(rows, indent=2) + "\n").encode("utf-8"))
-    else:
-        from io import StringIO
-
-        from rich.console import Console
-
-        buffer = StringIO()
-        Console(file=buffer, width=200, highlight=False).print(_rich_table(table))
-        out.write(buffer.getvalue().encode("utf-8"))
-
-
-def _naive(table):
-    """Timestamps shown in UTC without an offset, the way Athena prints them."""
-    import pyarrow as pa
-
-    columns = []
-    for field, column in zip(table.schema, table.columns):
-        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
-            column = column.cast(pa.timestamp(field.type.unit))
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
-
-
-def _rich_table(table):
-    from rich.table import Table as RichTable
-
-    out = RichTable(*table.column_names, box=None, header_style="bold")
-    for row in _naive(table).to_pylist():
-        out.add_row(*("NULL" if v is None else str(_jsonable(v)) for v in row.values()))
-    return out
-
-
-def print_table(table) -> None:
-    from rich.console import Console
-
-    Console(highlight=False).print(_rich_table(table))
 
 
 COMMANDS = [query]

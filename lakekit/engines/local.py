@@ -45,7 +45,9 @@ from lakekit.config import Settings
 from lakekit.duckdb_connection import duckdb_connect
 from lakekit.engines.base import EngineResult
 from lakekit.errors import (
+    CatalogOutOfDate,
     EngineError,
+    LakekitError,
     NotSupportedLocally,
     QueryCancelled,
     QueryFailed,
@@ -55,6 +57,7 @@ from lakekit.errors import (
 )
 from lakekit.paths import hive_values, is_s3
 from lakekit.plan import QueryPlan, ScanPlan
+from lakekit.sql import PSEUDO_COLUMNS, OutsideRead, refuse_outside_reads
 from lakekit.types import duckdb_type
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,58 +92,65 @@ class LocalEngine:
         self._settings = settings
         self._session = boto3_session
         self._con = None
-        self._profile: str | None = None
+        self._allowed: frozenset[str] = frozenset()
         #: lakekit's DuckDB macros created on the connection so far
         self._macros: set[str] = set()
 
-    def _connection(self):
-        if self._con is None:
-            self._con = duckdb_connect()
+    def _connection(self, paths: frozenset[str]):
+        """A sandboxed connection that may read ``paths`` (and the files of earlier plans).
+
+        DuckDB's allowed paths cannot change once its configuration is locked, so a plan
+        that needs a file the open connection may not read gets a new connection, allowed
+        that plan's files and those the old one was: the lake's table files that this
+        engine's queries read, never any other. A plan that needs no new file keeps the
+        open connection, and with it DuckDB's caches of footers and data and the macros.
+        """
+        if self._con is not None and paths <= self._allowed:
+            return self._con
+        allowed = paths | self._allowed
+        self.close()
+        self._con = duckdb_connect(allowed_paths=allowed, profiling=True)
+        self._allowed = allowed
         return self._con
-
-    def _profile_path(self) -> str:
-        # DuckDB writes its profile to a file as well; keep it out of the user's way.
-        if self._profile is None:
-            import tempfile
-
-            fd, self._profile = tempfile.mkstemp(prefix="lakekit-profile-", suffix=".json")
-            os.close(fd)
-        return self._profile
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
-            self._macros = set()
-        if self._profile is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._profile)
-            self._profile = None
+        self._allowed = frozenset()
+        self._macros = set()
+
+    # ----------------------------------------------------------------------------------
+    def check(self, plan: QueryPlan) -> None:
+        """Everything :meth:`execute` does before DuckDB reads a byte, reading nothing:
+        the sandbox check, Trino's analysis and the rewrite, and DuckDB binding the
+        result against empty views of the scanned tables. ``--dry-run`` calls it so that
+        it refuses what a run would refuse.
+        """
+        from lakekit.duckdb_macros import install
+
+        con = duckdb_connect()
+        try:
+            translation, _ = self._prepare(con, plan, [], empty=True)
+            try:
+                install(con, translation.macros, set())
+                con.sql(translation.sql)
+            except LakekitError:
+                raise
+            except Exception as ex:  # DuckDB raises many kinds; one line each
+                raise _engine_error(ex, plan) from ex
+        finally:
+            con.close()
 
     # ----------------------------------------------------------------------------------
     def execute(self, plan: QueryPlan, *, timeout: float | None = None) -> EngineResult:
         """Run the plan's qualified statement on DuckDB over the files its scans kept."""
-        statement = plan.statement
-        if not isinstance(statement, (exp.Query, exp.Values)):
-            kind = str(statement.this) if isinstance(statement, exp.Command) else statement.key
-            raise UsageError(
-                f"the local engine runs queries (SELECT, WITH, VALUES), not {kind.upper()}; "
-                "use --engine athena for DDL and INSERT"
-            )
         from lakekit.duckdb_macros import install
-        from lakekit.sql.trino import translate
 
-        con = self._connection()
+        con = self._connection(_local_files(plan))
         counters: list[_CountingHandler] = []
-        views = []
-        tables: dict[str, dict[str, str]] = {}
+        translation, views = self._prepare(con, plan, counters)
         try:
-            for i, scan_plan in enumerate(plan.plans):
-                view = f"lakekit_scan_{i}"
-                self._create_view(con, view, scan_plan, counters)
-                views.append(view)
-                tables[view] = {c.name: c.type for c in (*scan_plan.table.columns, *scan_plan.table.partition_keys)}
-            translation = translate(_with_views(statement, plan.plans, views), tables, plan.sql)
             install(con, translation.macros, self._macros)
         except BaseException:
             self._drop_views(con, views)
@@ -159,8 +169,6 @@ class LocalEngine:
             timer.daemon = True
         started = time.perf_counter()
         try:
-            con.execute("PRAGMA enable_profiling='json'")
-            con.execute(f"SET profiling_output={_literal(self._profile_path())}")
             if timer is not None:
                 timer.start()
             table = con.sql(duck_sql).to_arrow_table()
@@ -175,12 +183,10 @@ class LocalEngine:
             if _REFUSAL in message:  # a refusal raised while running (a value only the data shows)
                 construct = message.split("Error: ", 1)[-1].split(_REFUSAL)[0].strip()
                 raise NotSupportedLocally(construct or "this query") from ex
-            raise QueryFailed(f"local engine (DuckDB): {message}") from ex
+            raise _engine_error(ex, plan) from ex
         finally:
             if timer is not None:
                 timer.cancel()
-            with contextlib.suppress(Exception):  # cleanup after an interrupt must not mask it
-                con.execute("PRAGMA disable_profiling")
             self._drop_views(con, views)
         seconds = time.perf_counter() - started
         bytes_read = _bytes_read(profile) + sum(c.bytes_read for c in counters)
@@ -197,29 +203,79 @@ class LocalEngine:
     def _drop_views(con, views: Sequence[str]) -> None:
         for view in views:
             with contextlib.suppress(Exception):  # cleanup must not mask the query's error
-                con.execute(f"DROP VIEW IF EXISTS {_quote(view)}")
-                con.execute(f"DROP VIEW IF EXISTS {_quote(view + '_arrow')}")
+                if "_arrow_" in view:
+                    con.unregister(view)  # an S3 dataset registered from Python
+                else:
+                    con.execute(f"DROP VIEW IF EXISTS {_quote(view)}")
+
+    def _prepare(self, con, plan: QueryPlan, counters: list, *, empty: bool = False):
+        """Views for the plan's scans and the translation over them; with ``empty``, views
+        of the right columns and types that read nothing. Returns (translation, views made)."""
+        from lakekit.sql.trino import translate
+
+        statement = plan.statement
+        if not isinstance(statement, (exp.Query, exp.Values)):
+            kind = str(statement.this) if isinstance(statement, exp.Command) else statement.key
+            raise UsageError(
+                f"the local engine runs queries (SELECT, WITH, VALUES), not {kind.upper()}; "
+                "use --engine athena for DDL and INSERT"
+            )
+        # Checked here too: a plan may come from elsewhere than plan_query.
+        refuse_outside_reads(statement)
+        made: list[str] = []
+        views: list[str] = []
+        tables: dict[str, dict[str, str]] = {}
+        try:
+            for i, scan_plan in enumerate(plan.plans):
+                view = f"lakekit_scan_{i}"
+                try:
+                    if empty:
+                        self._create_empty_view(con, view, scan_plan)
+                        made.append(view)
+                    else:
+                        made += self._create_view(con, view, scan_plan, counters)
+                except LakekitError:
+                    raise
+                except Exception as ex:  # DuckDB opens the files' footers when a view is made
+                    raise _engine_error(ex, plan) from ex
+                views.append(view)
+                columns = {c.name: c.type for c in (*scan_plan.table.columns, *scan_plan.table.partition_keys)}
+                tables[view] = {**columns, **{k: v for k, v in PSEUDO_COLUMNS.items() if k not in columns}}
+            translation = translate(_with_views(statement, plan.plans, views), tables, plan.sql)
+        except BaseException:
+            self._drop_views(con, made)
+            raise
+        return translation, made
 
     # ----------------------------------------------------------------------------------
-    def _create_view(self, con, view: str, plan: ScanPlan, counters: list) -> None:
+    def _create_empty_view(self, con, view: str, plan: ScanPlan) -> None:
         table = plan.table
-        columns = [*table.columns, *table.partition_keys]
+        columns = [(c.name, duckdb_type(c.type)) for c in (*table.columns, *table.partition_keys)]
+        columns += [(name, _PSEUDO_DUCKDB_TYPES[name]) for name in sorted(_pseudo_columns(plan))]
+        select = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}" for name, kind in columns)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS SELECT {select} WHERE false")
+
+    def _create_view(self, con, view: str, plan: ScanPlan, counters: list) -> list[str]:
+        """Create ``view`` over the scan's files; returns every view made (to drop after)."""
         files = list(plan.files)
         if not files:
-            select = ", ".join(f"CAST(NULL AS {duckdb_type(c.type)}) AS {_quote(c.name)}" for c in columns)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS SELECT {select} WHERE false")
-            return
+            self._create_empty_view(con, view, plan)
+            return [view]
         if any(is_s3(f.uri) for f in files):
-            self._create_s3_view(con, view, plan, counters)
-            return
+            return self._create_s3_view(con, view, plan, counters)
+        table = plan.table
+        pseudo = _pseudo_columns(plan)
+        facts = _local_file_facts(plan) if pseudo else {}
         keys = [k.name for k in table.partition_keys]
         if not keys:
-            body = f"SELECT * FROM read_parquet({_list(f.uri for f in files)}, union_by_name=true)"
+            uris = [f.uri for f in files]
+            body = f"SELECT *{_file_columns(pseudo, uris, facts)} FROM read_parquet({_list(uris)}, union_by_name=true)"
         elif all(_hive_path_agrees(f.uri, keys, f.partition_values) for f in files):
+            uris = [f.uri for f in files]
             types = ", ".join(f"{_literal(k.name)}: {duckdb_type(k.type)}" for k in table.partition_keys)
             body = (
-                f"SELECT * FROM read_parquet({_list(f.uri for f in files)}, hive_partitioning=true, "
-                f"hive_types={{{types}}}, union_by_name=true)"
+                f"SELECT *{_file_columns(pseudo, uris, facts)} FROM read_parquet({_list(uris)}, "
+                f"hive_partitioning=true, hive_types={{{types}}}, union_by_name=true)"
             )
         else:
             # Locations that are not key=value folders: one branch per partition.
@@ -228,35 +284,147 @@ class LocalEngine:
                 groups.setdefault(tuple(f.partition_values), []).append(f.uri)
             branches = []
             for values, uris in groups.items():
-                branches.append(f"SELECT *{_partition_columns(table, values)} "
+                branches.append(f"SELECT *{_partition_columns(table, values)}{_file_columns(pseudo, uris, facts)} "
                                 f"FROM read_parquet({_list(uris)}, union_by_name=true)")
             body = " UNION ALL BY NAME ".join(branches)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
+        return [view]
 
-    def _create_s3_view(self, con, view: str, plan: ScanPlan, counters: list) -> None:
+    def _create_s3_view(self, con, view: str, plan: ScanPlan, counters: list) -> list[str]:
         import pyarrow.dataset as ds
 
         handler = _CountingHandler(s3_filesystem(self._session))
         counters.append(handler)
         fs = pafs.PyFileSystem(handler)
         table = plan.table
-        tables = []
-        groups: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
+        pseudo = _pseudo_columns(plan)
+        facts = _s3_file_facts(plan, handler) if pseudo else {}
+        # one dataset per partition; per file when the query reads the files' own columns
+        groups: OrderedDict[tuple, list[str]] = OrderedDict()
         for f in plan.files:
-            groups.setdefault(tuple(f.partition_values), []).append(f.uri[len("s3://"):])
+            key = (tuple(f.partition_values), f.uri if pseudo else None)
+            groups.setdefault(key, []).append(f.uri)
+        tables = []
         try:
-            for values, paths in groups.items():
-                dataset = ds.dataset(paths, filesystem=fs, format="parquet")
-                tables.append((values, dataset))
+            for (values, _), uris in groups.items():
+                dataset = ds.dataset([u[len("s3://"):] for u in uris], filesystem=fs, format="parquet")
+                tables.append((values, uris, dataset))
         except (OSError, pa.ArrowException) as ex:
             raise EngineError(f"cannot open the files of {table.qualified_name} on S3: {first_line(ex)}") from ex
         branches = []
-        for i, (values, dataset) in enumerate(tables):
+        made = []
+        for i, (values, uris, dataset) in enumerate(tables):
             name = f"{view}_arrow_{i}"
             con.register(name, dataset)
-            branches.append(f"SELECT *{_partition_columns(table, values)} FROM {_quote(name)}")
+            made.append(name)
+            constants = _file_constants(pseudo, uris[0], facts) if pseudo else ""
+            branches.append(f"SELECT *{_partition_columns(table, values)}{constants} FROM {_quote(name)}")
         body = " UNION ALL BY NAME ".join(branches)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {_with_absent_columns(body, plan)}")
+        return [view, *made]
+
+
+# -- Athena's hidden columns: "$path", "$file_size", "$file_modified_time" ----------------------
+_PSEUDO_DUCKDB_TYPES = {"$path": "VARCHAR", "$file_size": "BIGINT", "$file_modified_time": "TIMESTAMPTZ"}
+
+
+def _pseudo_columns(plan: ScanPlan) -> set[str]:
+    """The hidden columns this scan's query reads."""
+    wanted = set(plan.scan.columns) & set(PSEUDO_COLUMNS)
+    clash = {c.name for c in plan.table.columns} & {"file_index"}
+    if wanted and clash:
+        raise UsageError(f"{plan.table.qualified_name} has a column named file_index, which hides the file "
+                         f"number {', '.join(sorted(wanted))} is computed from; run it with --engine athena")
+    return wanted
+
+
+def _local_file_facts(plan: ScanPlan) -> dict[str, tuple[int, int]]:
+    """uri -> (size, modification time in ms), as the file is now."""
+    facts: dict[str, tuple[int, int]] = {}
+    gone = []
+    for f in plan.files:
+        try:
+            st = os.stat(f.uri)
+        except FileNotFoundError:
+            gone.append(f.uri)
+            continue
+        facts[f.uri] = (st.st_size, st.st_mtime_ns // 1_000_000)
+    if gone:
+        raise CatalogOutOfDate.for_files(plan.table.qualified_name, gone)
+    return facts
+
+
+def _s3_file_facts(plan: ScanPlan, handler: _CountingHandler) -> dict[str, tuple[int, int]]:
+    infos = handler.get_file_info([f.uri[len("s3://"):] for f in plan.files])
+    facts: dict[str, tuple[int, int]] = {}
+    gone = []
+    for f, info in zip(plan.files, infos):
+        if info.type == pafs.FileType.NotFound:
+            gone.append(f.uri)
+            continue
+        mtime = info.mtime_ns // 1_000_000 if info.mtime_ns is not None else None
+        facts[f.uri] = (info.size, mtime)
+    if gone:
+        raise CatalogOutOfDate.for_files(plan.table.qualified_name, gone)
+    return facts
+
+
+def _file_columns(pseudo: set[str], uris: list[str], facts: dict[str, tuple[int, int]]) -> str:
+    """The hidden columns of rows read by one ``read_parquet(uris)``, looked up by DuckDB's
+    ``file_index`` (the position of the row's file in ``uris``)."""
+    if not pseudo:
+        return ""
+    index = "CAST(file_index AS BIGINT) + 1"
+    out = []
+    if "$path" in pseudo:
+        out.append(f"list_extract({_list(uris)}, {index}) AS \"$path\"")
+    if "$file_size" in pseudo:
+        sizes = "[" + ", ".join(str(facts[u][0]) for u in uris) + "]::BIGINT[]"
+        out.append(f"list_extract({sizes}, {index}) AS \"$file_size\"")
+    if "$file_modified_time" in pseudo:
+        times = "[" + ", ".join(str(facts[u][1]) for u in uris) + "]::BIGINT[]"
+        out.append(f"CAST(epoch_ms(list_extract({times}, {index})) AS TIMESTAMPTZ) AS \"$file_modified_time\"")
+    return ", " + ", ".join(out)
+
+
+def _file_constants(pseudo: set[str], uri: str, facts: dict[str, tuple[int, int]]) -> str:
+    """The hidden columns of rows read from the one file ``uri``, as constants."""
+    size, mtime = facts[uri]
+    values = {
+        "$path": _literal(uri),
+        "$file_size": f"CAST({size} AS BIGINT)",
+        "$file_modified_time": f"CAST(epoch_ms(CAST({mtime} AS BIGINT)) AS TIMESTAMPTZ)" if mtime is not None
+        else "CAST(NULL AS TIMESTAMPTZ)",
+    }
+    return "".join(f", {values[name]} AS {_quote(name)}" for name in sorted(pseudo))
+
+
+def _local_files(plan: QueryPlan) -> frozenset[str]:
+    """The local files the plan reads: the only ones its DuckDB connection may open."""
+    return frozenset(f.uri for scan in plan.plans for f in scan.files if not is_s3(f.uri))
+
+
+def _engine_error(ex: Exception, plan: QueryPlan) -> LakekitError:
+    """DuckDB's failure as lakekit's error: a missing file points at ``catalog sync``."""
+    import duckdb
+
+    if isinstance(ex, (duckdb.PermissionException, duckdb.IOException)):
+        # A file of the plan that is gone: DuckDB then tries the name as a folder, which
+        # its sandbox refuses, or fails to open it.
+        for scan in plan.plans:
+            gone = [f.uri for f in scan.files if not is_s3(f.uri) and not os.path.exists(f.uri)]
+            if gone:
+                return CatalogOutOfDate.for_files(scan.table.qualified_name, gone)
+    if isinstance(ex, duckdb.PermissionException):
+        # The SQL check let something through that DuckDB's sandbox stopped.
+        return OutsideRead(f"the query tried to reach outside the lake ({first_line(ex)}); "
+                           "the local engine reads only the lake's tables (FROM db.table)")
+    if isinstance(ex, (duckdb.BinderException, duckdb.CatalogException)):
+        # DuckDB cannot bind what the transpile gave it (a function it lacks, other
+        # argument types): the query may well be valid Athena SQL.
+        return UsageError(f"the local engine cannot run this query ({first_line(ex)}); "
+                          "if Athena accepts it, run it with --engine athena")
+    return QueryFailed(f"local engine (DuckDB): {first_line(ex)}")
 
 
 def _with_views(statement: exp.Expression, plans: Sequence[ScanPlan], views: Sequence[str]) -> exp.Expression:

@@ -34,7 +34,17 @@ from lakekit.plan.evaluator import ConstantEvaluator
 from lakekit.plan.file_stats import FileStats
 from lakekit.plan.partitions import projected_partitions, prune_by_values, time_domain_of
 from lakekit.plan.row_groups import ColumnDomain, column_domains, row_group_may_match
-from lakekit.sql import Schema, TableScan, analyze, catalog_schema, parse_statements, tables_schema
+from lakekit.sql import (
+    Schema,
+    TableScan,
+    analyze,
+    catalog_schema,
+    check_columns,
+    parse_statements,
+    refuse_file_functions_in_text,
+    refuse_outside_reads,
+    tables_schema,
+)
 from lakekit.sql.partition_residual import partition_residual
 from lakekit.storage import Storage
 
@@ -204,12 +214,16 @@ def plan_query(
     default_database: str | None = None,
 ) -> QueryPlan:
     """Parse one statement, find its scans, prune and size them against ``catalog``."""
+    refuse_file_functions_in_text(sql)
     statements = parse_statements(sql)
     if len(statements) > 1:
         raise UsageError(f"one statement at a time, got {len(statements)}; run them one by one")
     [statement] = statements
+    refuse_outside_reads(statement)
     schema = _schema_for(statement, catalog)
     analysis = analyze(statement, schema, default_database=default_database)
+    # analyze() returns the statement qualified when it reads tables, as given otherwise
+    check_columns(analysis.statement, schema, default_database, qualified=bool(analysis.scans))
     resolved: list[tuple[TableScan, Table]] = []
     tables: dict[tuple[str, str], Table] = {}
     for scan in analysis.scans:

@@ -12,6 +12,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope
 
 from lakekit.sql.parse import DIALECT
+from lakekit.sql.schema import qualification_schema
 
 
 def qualify_statement(
@@ -44,7 +45,7 @@ def qualify_copy(
                 copy,
                 dialect=DIALECT,
                 db=default_database,
-                schema=schema or None,
+                schema=qualification_schema(schema),
                 validate_qualify_columns=False,
             ),
             stars,

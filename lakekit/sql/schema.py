@@ -11,6 +11,38 @@ from typing import Any
 
 Schema = dict[str, dict[str, dict[str, str]]]
 
+#: Athena's hidden columns of every table, with their Athena types: each row's data
+#: file, its size and its last modification. ``SELECT *`` does not show them.
+PSEUDO_COLUMNS: dict[str, str] = {
+    "$path": "varchar",
+    "$file_size": "bigint",
+    "$file_modified_time": "timestamp(3) with time zone",
+}
+
+
+def qualification_schema(schema: Schema | None) -> Any:
+    """``schema`` as sqlglot's ``MappingSchema``, every table also holding the
+    :data:`PSEUDO_COLUMNS`, hidden from ``*`` (sqlglot's visible columns).
+
+    >>> from sqlglot import parse_one
+    >>> from sqlglot.optimizer.qualify import qualify
+    >>> mapping = qualification_schema({"db": {"t": {"x": "bigint"}}})
+    >>> qualify(parse_one('SELECT *, "$path" FROM db.t', read="athena"), schema=mapping, dialect="athena").sql()
+    'SELECT "t"."x" AS "x", "t"."$path" AS "$path" FROM "db"."t" AS "t"'
+    """
+    from sqlglot.schema import MappingSchema
+
+    if not schema:
+        return None
+    full: dict[str, Any] = {}
+    visible: dict[str, Any] = {}
+    for database, tables in schema.items():
+        for table, columns in tables.items():
+            full.setdefault(database, {})[table] = {**columns, **{k: v for k, v in PSEUDO_COLUMNS.items()
+                                                                   if k not in columns}}
+            visible.setdefault(database, {})[table] = set(columns)
+    return MappingSchema(full, visible=visible, dialect="athena")
+
 
 def tables_schema(tables: Iterable[Any], *, fold_case: bool = False) -> Schema:
     """The schema of ``tables`` (:class:`lakekit.catalog.Table` objects).

@@ -18,18 +18,6 @@ from lakekit.engines.local import LocalEngine
 from lakekit.errors import QueryTimeout, UsageError
 
 
-def test_duckdb_settings_are_offline_and_utc():
-    engine = LocalEngine()
-    con = engine._connection()
-    settings = dict(con.execute(
-        "SELECT name, value FROM duckdb_settings() WHERE name IN "
-        "('autoinstall_known_extensions', 'autoload_known_extensions', 'TimeZone')"
-    ).fetchall())
-    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
-                        "TimeZone": "UTC"}
-    engine.close()
-
-
 def test_athena_shaped_results(lake):
     table = run_query("SELECT sum(quantity), count(*) FROM lake.clicks WHERE day = '01'", settings=lake.settings).table
     assert table.column_names == ["_col0", "_col1"]
