@@ -57,7 +57,7 @@ from lakekit.errors import (
 )
 from lakekit.paths import hive_values, is_s3
 from lakekit.plan import QueryPlan, ScanPlan
-from lakekit.sql import PSEUDO_COLUMNS, OutsideRead, refuse_outside_reads
+from lakekit.sql import PSEUDO_COLUMNS, OutsideRead, name_outputs_as_athena, refuse_outside_reads
 from lakekit.types import duckdb_type
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -241,7 +241,7 @@ class LocalEngine:
                 views.append(view)
                 columns = {c.name: c.type for c in (*scan_plan.table.columns, *scan_plan.table.partition_keys)}
                 tables[view] = {**columns, **{k: v for k, v in PSEUDO_COLUMNS.items() if k not in columns}}
-            translation = translate(_with_views(statement, plan.plans, views), tables, plan.sql)
+            translation = translate(name_outputs_as_athena(_with_views(statement, plan.plans, views)), tables, plan.sql)
         except BaseException:
             self._drop_views(con, made)
             raise

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa
 
 from lakekit.catalog.base import Catalog, DataFile, Partition, Table
-from lakekit.errors import CatalogError, InputError, StorageError
+from lakekit.errors import CatalogError, CatalogOutOfDate, InputError, StorageError
 from lakekit.parquet import read_file_stats
 from lakekit.paths import has_hidden_part, is_hidden, is_hidden_name, relative_parts
 from lakekit.storage import FileEntry, Storage
@@ -160,10 +160,7 @@ class FileStats:
     def _check_recorded_files_exist(self, table: Table, recorded: dict[str, DataFile], listed: dict) -> None:
         gone = [uri for uri in recorded if uri not in listed and not is_hidden(uri)]
         if gone:
-            raise InputError(
-                f"{len(gone)} file(s) the catalog lists for {table.qualified_name} are gone from storage "
-                f"(e.g. {gone[0]}); run `lakekit catalog sync {table.qualified_name}` to bring the catalog up to date"
-            )
+            raise CatalogOutOfDate.for_files(table.qualified_name, gone)
 
     # -- footers of files the catalog does not know ------------------------------------------
     def _read_unknown(self, table: Table, unknown: list[tuple[FileEntry, tuple[str, ...]]]) -> list[DataFile]:

@@ -15,13 +15,13 @@ import difflib
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from lakekit.errors import UsageError
+from lakekit.errors import TrinoTypeError
 from lakekit.sql.qualify import qualify_copy
 from lakekit.sql.schema import PSEUDO_COLUMNS, Schema
 
 
-class ColumnNotFound(UsageError):
-    """A column no source of the query has."""
+class ColumnNotFound(TrinoTypeError):
+    """A column no source of the query has (Athena: ``Column 'x' cannot be resolved``)."""
 
 
 def check_columns(
@@ -42,7 +42,7 @@ def check_columns(
     ...     check_columns(parse_statements("SELECT weathr FROM lake.seattle")[0], schema)
     ... except ColumnNotFound as error:
     ...     print(error)
-    column weathr not found in lake.seattle; did you mean weather?
+    column 'weathr' cannot be resolved in seattle; did you mean weather?
     >>> check_columns(parse_statements("SELECT weather AS w FROM lake.seattle ORDER BY w")[0], schema)
     """
     if not qualified:
@@ -132,8 +132,8 @@ def _source_columns(source, schema: Schema) -> set[str] | None:
 
 
 def _source_label(alias: str, source) -> str:
-    if isinstance(source, exp.Table) and source.db:
-        return f"{source.db}.{source.name}"
+    if isinstance(source, exp.Table):
+        return source.name
     return alias
 
 
@@ -162,4 +162,4 @@ def _message(name: str, where: str, candidates: set[str]) -> str:
     close = difflib.get_close_matches(name, visible, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}?" if close else f"its columns: {', '.join(visible[:12])}" + (
         " ..." if len(visible) > 12 else "")
-    return f"column {name} not found in {where}; {hint}"
+    return f"column '{name}' cannot be resolved in {where}; {hint}"

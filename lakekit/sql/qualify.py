@@ -11,6 +11,7 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope
 
+from lakekit.sql.output_names import mark_unnamed_projections
 from lakekit.sql.parse import DIALECT
 from lakekit.sql.schema import qualification_schema
 
@@ -39,6 +40,7 @@ def qualify_copy(
     """Qualify a copy; also return where ``*`` was written (recorded before expansion)."""
     copy = expression.copy()
     stars = star_marks(copy)
+    mark_unnamed_projections(copy)
     try:
         return (
             qualify(
@@ -54,6 +56,7 @@ def qualify_copy(
         # e.g. an ambiguous column without a schema: qualify the tables, keep columns as written.
         copy = expression.copy()
         stars = star_marks(copy)
+        mark_unnamed_projections(copy)
         return (
             qualify(copy, dialect=DIALECT, db=default_database, qualify_columns=False,
                     validate_qualify_columns=False),

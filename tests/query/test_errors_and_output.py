@@ -66,16 +66,16 @@ def wh(tmp_path_factory) -> str:
 def test_a_column_typo_is_exit_2_with_a_suggestion_in_a_run_and_a_dry_run(wh, extra):
     result = invoke("SELECT weathr FROM lake.seattle", "--warehouse", wh, *extra)
     assert result.exit_code == 2, result.output
-    assert result.stderr == "error: column weathr not found in lake.seattle; did you mean weather?\n"
+    assert result.stderr == "error: column 'weathr' cannot be resolved in seattle; did you mean weather?\n"
 
 
 def test_a_column_typo_in_a_qualified_reference_and_a_values_list(wh):
     for sql, message in (
-        ("SELECT s.weathr FROM lake.seattle s", "column weathr not found in lake.seattle; did you mean weather?"),
+        ("SELECT s.weathr FROM lake.seattle s", "column 'weathr' cannot be resolved in seattle; did you mean weather?"),
         ("SELECT weathr FROM (VALUES ('rain')) AS seattle(weather)",
-         "column weathr not found in seattle; did you mean weather?"),
+         "column 'weathr' cannot be resolved in seattle; did you mean weather?"),
         ("SELECT city FROM lake.seattle WHERE wether = 'rain'",
-         "column wether not found in lake.seattle; did you mean weather?"),
+         "column 'wether' cannot be resolved in seattle; did you mean weather?"),
     ):
         with pytest.raises(UsageError) as caught:
             run_query(sql, warehouse=wh)
@@ -101,7 +101,7 @@ def test_debug_shows_a_traceback_and_keeps_the_exit_code(wh):
     debug = CliRunner().invoke(main, ["--debug", "query", "SELECT weathr FROM lake.seattle", "--warehouse", wh])
     assert plain.exit_code == debug.exit_code == 2
     assert "Traceback (most recent call last)" in debug.stderr and "Traceback" not in plain.stderr
-    assert debug.stderr.rstrip().endswith("error: column weathr not found in lake.seattle; did you mean weather?")
+    assert debug.stderr.rstrip().endswith("error: column 'weathr' cannot be resolved in seattle; did you mean weather?")
     failing = CliRunner().invoke(main, ["--debug", "query", "SELECT CAST(weather AS bigint) FROM lake.seattle",
                                         "--warehouse", wh])
     assert failing.exit_code == 4
@@ -206,7 +206,7 @@ def test_json_failure_is_one_document_with_the_estimate(wh):
     assert doc["estimate"]["tables"][0]["table"] == "lake.seattle"
     usage = invoke("SELECT weathr FROM lake.seattle", "--warehouse", wh, "--json")
     assert json.loads(usage.stdout) == {"error": {
-        "exit_code": 2, "message": "column weathr not found in lake.seattle; did you mean weather?"}}
+        "exit_code": 2, "message": "column 'weathr' cannot be resolved in seattle; did you mean weather?"}}
 
 
 def test_timestamps_come_back_without_a_zone_as_utc_wall_time(wh):

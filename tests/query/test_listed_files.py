@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import lakekit
 from lakekit.cli import main
-from lakekit.errors import InputError
+from lakekit.errors import CatalogOutOfDate
 from tests.aws.backends import lake as backend_lake  # noqa: F401 - fixture
 from tests.query.conftest import build_lake
 
@@ -93,11 +93,11 @@ def test_statistics_stay_in_memory_where_the_catalog_cannot_be_written(lake, mon
 
 def test_a_catalogued_file_gone_from_storage_is_an_error_naming_sync(lake):
     os.remove(os.path.join(lake.partition_dir(dt.date(2024, 3, 3)), "part-1.parquet"))
-    with pytest.raises(InputError, match=r"lakekit catalog sync lake\.clicks"):
+    with pytest.raises(CatalogOutOfDate, match=r"lakekit catalog sync lake\.clicks"):
         lakekit.estimate("SELECT amount FROM lake.clicks WHERE day = '03'", settings=lake.settings)
     result = CliRunner().invoke(main, ["query", "SELECT amount FROM lake.clicks WHERE day = '03'", "--dry-run",
                                        "--warehouse", lake.warehouse])
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # the catalog and storage disagree: a catalog error, not bad input
     assert result.stderr.count("\n") == 1 and "gone from storage" in result.stderr
     # other partitions are not affected, and a sync brings the catalog up to date
     assert lakekit.estimate("SELECT amount FROM lake.clicks WHERE day = '04'", settings=lake.settings)

@@ -198,54 +198,37 @@ def test_statements_that_change_the_engine_are_refused(lake, secrets, sql):
 
 
 # -- the engine's closure, with the SQL check switched off ----------------------------------------
-def run_past_the_checks(settings, sql: str, reach: str):
-    """Plan ``sql`` (a legitimate query), then graft ``EXISTS (SELECT 1 FROM <reach>)`` onto its
-    WHERE in place and run it with the SQL check switched off: only DuckDB's sandbox is left."""
-    import sqlglot
-
-    from lakekit import engines
-
-    with open_lake(settings=settings) as opened:
-        plan = opened.plan(sql)
-        graft = sqlglot.parse_one(f"SELECT 1 FROM {reach}", read="duckdb")
-        plan.statement.where(exp_exists(graft), copy=False)
-        engine = engines.open_engine("local", settings)
-        try:
-            return engine.execute(plan)
-        finally:
-            engine.close()
-
-
-def exp_exists(query):
-    from sqlglot import exp
-
-    return exp.Exists(this=query)
-
-
-@pytest.fixture
-def no_sql_check(monkeypatch):
-    monkeypatch.setattr("lakekit.engines.local.refuse_outside_reads", lambda statement: None)
-
-
 @pytest.mark.parametrize("function", sorted(file_calls({"csv": "", "json": "", "parquet": "", "text": "", "dir": ""})))
-def test_duckdb_alone_refuses_each_file_function(lake, secrets, no_sql_check, function):
-    with pytest.raises(LakekitError) as caught:
-        run_past_the_checks(lake.settings, "SELECT count(*) FROM lake.users", file_calls(secrets)[function])
-    assert_refused_quietly(caught.value, kind=OutsideRead)
-    assert "Permission Error" in str(caught.value)
+def test_duckdb_alone_refuses_each_file_function(lake, secrets, function):
+    """The engine's connection, allowed a plan's files, given each call directly."""
+    users = [os.path.join(lake.warehouse, "lake", "users", f"users-{i}.parquet") for i in range(2)]
+    con = duckdb_connect(allowed_paths=users, profiling=True)
+    try:
+        assert con.execute(f"SELECT count(*) FROM read_parquet({users!r})").fetchone() == (1000,)
+        with pytest.raises(duckdb.PermissionException) as caught:
+            con.execute(f"SELECT * FROM {file_calls(secrets)[function]}").fetchall()
+    finally:
+        con.close()
+    assert CANARY not in str(caught.value)
 
 
-def test_duckdb_alone_reads_the_plans_files_and_no_other_lake_file(lake, no_sql_check):
+def test_duckdb_alone_reads_the_plans_files_and_no_other_lake_file(lake):
     """Files of a partition the plan pruned are the lake's, but not this query's: refused."""
     import datetime as dt
 
     kept = os.path.join(lake.partition_dir(dt.date(2024, 3, 1)), "part-0.parquet")
     pruned = os.path.join(lake.partition_dir(dt.date(2024, 3, 2)), "part-0.parquet")
-    sql = "SELECT count(*) AS n FROM lake.clicks WHERE day = '01'"
-    assert run_past_the_checks(lake.settings, sql, f"read_parquet('{kept}')").table.to_pylist() == [{"n": 2400}]
-    with pytest.raises(LakekitError) as caught:
-        run_past_the_checks(lake.settings, sql, f"read_parquet('{pruned}')")
-    assert_refused_quietly(caught.value, kind=OutsideRead)
+    with open_lake(settings=lake.settings) as opened:
+        engine = LocalEngine(lake.settings)
+        try:
+            result = engine.execute(opened.plan("SELECT count(*) AS n FROM lake.clicks WHERE day = '01'"))
+            assert result.table.to_pylist() == [{"n": 2400}]
+            con = engine._con
+            assert con.execute(f"SELECT count(*) FROM read_parquet('{kept}')").fetchone() == (1200,)
+            with pytest.raises(duckdb.PermissionException):
+                con.execute(f"SELECT count(*) FROM read_parquet('{pruned}')")
+        finally:
+            engine.close()
 
 
 def test_the_connection_is_locked_offline_and_allows_only_the_plans_files(lake):
