@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from tests.moto_server import MotoServer
+
+# Property tests draw the same examples on every run (HYPOTHESIS_PROFILE=explore draws
+# new ones), so `make test` gives one answer on a clean clone; exploring is a separate run.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True)
