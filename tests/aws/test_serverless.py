@@ -25,10 +25,10 @@ from lakekit.serverless import handler
 for key, etag in json.loads(sys.argv[1]):
     event = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
                           "eventName": "ObjectCreated:Put",
-                          "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "%s", "arn": "arn:aws:s3:::%s"},
+                          "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "RAW", "arn": "arn:aws:s3:::RAW"},
                                  "object": {"key": key, "eTag": etag, "size": 1}}}]}
     handler(event, None)
-""" % (RAW, RAW)
+""".replace("RAW", RAW)
 
 
 def _key(i: int) -> str:
