@@ -178,7 +178,7 @@ def recover(storage: Storage, catalog: Catalog) -> dict[str, list[str]]:
             continue
         try:
             record = json.loads(storage.read_bytes(entry.uri))
-        except (StorageError, ValueError):
+        except (StorageError, OSError, ValueError):  # pyarrow raises OSError when the object goes mid-read
             continue  # gone meanwhile (its owner finished), or being written
         _recover_one(storage, catalog, record, done)
     with contextlib.suppress(LakekitError):
