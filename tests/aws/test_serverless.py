@@ -116,8 +116,6 @@ def test_a_retried_or_duplicated_event_commits_once(raw_objects, capsys):
     assert cli.skipped_sources == [f"s3://{RAW}/{_key(3)}"]
 
 
-@pytest.mark.xfail(strict=True, reason="duplicates racing need the content-hash check inside the commit (issue 10), "
-                   "not on main yet: today two racing invocations of one object can both commit it")
 def test_concurrent_duplicates_of_one_event_commit_it_once(raw_objects):
     keys = _etags()[:1] * 4
     procs = [subprocess.Popen([sys.executable, "-c", _INVOKE, json.dumps(keys)], env=os.environ.copy(),
