@@ -109,6 +109,7 @@ def stream_benchmark(duration: float, rate: float, interval: str) -> dict:
             proc.stdin.flush()
         time.sleep(tick)
     proc.stdin.close()
+    proc.stdin = None  # communicate() would flush it
     out, err = proc.communicate(timeout=600)
     end = time.monotonic()
     time.sleep(1.0)
