@@ -11,10 +11,12 @@ reader sees after a kill at each):
 ``parsed``, ``staged`` (ingest: records read, files written into the commit folder),
 ``commit-locked`` (the catalog's write lock held: SQLite transaction or Glue lease),
 ``carried`` (files the partitions keep linked or copied into the new folders),
-``commit-applied`` (inside the SQLite transaction, before COMMIT),
-``committed`` (after the commit point), ``published-partly`` (Glue: after the first
-batch of partitions moved), ``published`` (Glue: every partition moved),
-``collected`` (superseded files deleted).
+``commit-applied`` (inside the SQLite transaction, before COMMIT), ``logged`` (Glue:
+the log entry, the commit point, is written; nothing published yet),
+``published-partly`` (Glue: between two publication requests: new partitions created,
+moved ones not yet), ``published`` (Glue: every partition switched), ``committed``
+(after the commit, before its pending record goes), ``collected`` (superseded files
+deleted, not yet forgotten by the catalog).
 """
 
 from __future__ import annotations
