@@ -131,26 +131,41 @@ def render_estimate(est) -> str:
 
 
 def render_actual(result, with_estimate: bool) -> str:
-    """Athena's console readout: run time and data scanned (and the estimate beside it)."""
+    """Athena's console readout: run time and data scanned (and the estimate beside it).
+
+    Only Athena's own figure is a bill. The local engine's is its I/O (whole pages,
+    footers read twice, read-ahead), which is neither what Athena would scan nor a
+    cost, so it is labelled as such and priced by the estimate alone.
+    """
     from lakekit.plan import billed_bytes, cost_usd
 
     scanned = result.actual.bytes_scanned
-    cost = (
-        f", cost ${cost_usd(billed_bytes(scanned), result.estimate.price_per_tb_usd):.6f}"
-        if scanned is not None else ""
-    )
     engine_time = result.actual.engine_seconds
     engine_note = (
         f" (engine {engine_time:.2f} sec)"
         if engine_time is not None and abs(engine_time - result.actual.seconds) > 0.005 else ""
     )
+    est = result.estimate
+    estimate = (
+        f"estimated {format_bytes(est.bytes_scanned)}, billed {format_bytes(est.bytes_billed)}, ${est.cost_usd:.6f}"
+    )
+    rows = f"{result.actual.rows:,} rows"
+    if result.engine == "local":
+        read = f", read {format_bytes(scanned)} from disk" if scanned is not None else ""
+        line = f"Run time: {result.actual.seconds:.2f} sec{engine_note}{read} (local engine, {rows})"
+        if with_estimate:
+            line += f"; Athena would scan what the estimate counts: {estimate}"
+        return line
+    cost = (
+        f", cost ${cost_usd(billed_bytes(scanned), est.price_per_tb_usd):.6f}"
+        if scanned is not None else ""
+    )
     line = (
         f"Run time: {result.actual.seconds:.2f} sec{engine_note}, Data scanned: {format_bytes(scanned)}{cost}"
-        f" ({result.engine} engine, {result.actual.rows:,} rows)"
+        f" ({result.engine} engine, {rows})"
     )
     if with_estimate:
-        est = result.estimate
-        line += f"; estimated {format_bytes(est.bytes_scanned)}, billed {format_bytes(est.bytes_billed)}, ${est.cost_usd:.6f}"
+        line += f"; {estimate}"
     return line
 
 

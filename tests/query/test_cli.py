@@ -35,7 +35,10 @@ def test_csv_rows_on_stdout_and_readout_on_stderr(cli_lake):
     assert lines[0].startswith("Estimate: ") and "10.00 MiB billed, $0.000048 at $5.00/TB" in lines[0]
     assert lines[1].startswith("  lake.clicks: 2/12 partitions, 4 files, 12 row groups, ")
     assert lines[1].endswith("; columns: no columns (footers only)")
-    assert lines[-1].startswith("Run time: ") and "(local engine, 2 rows); estimated " in lines[-1]
+    # The local engine's I/O is not a bill: no "Data scanned" or cost of its own, the estimate's beside it.
+    assert lines[-1].startswith("Run time: ") and ", read " in lines[-1]
+    assert "(local engine, 2 rows); Athena would scan what the estimate counts: estimated " in lines[-1]
+    assert "Data scanned" not in lines[-1] and "cost $" not in lines[-1]
 
 
 def test_dry_run_json_is_the_estimate_exactly(cli_lake):
