@@ -27,7 +27,7 @@ import psutil
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from tests.ingest.conftest import catalog_of
+from tests.helpers import catalog_of
 
 LAKEKIT = os.path.join(os.path.dirname(sys.executable), "lakekit")
 

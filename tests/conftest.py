@@ -49,3 +49,8 @@ def aws(moto_server, monkeypatch):
     for key, value in moto_server.env().items():
         monkeypatch.setenv(key, value)
     return moto_server
+
+
+# Fixtures with more than one user across packages; the modules say what each lake holds.
+from tests.backends import backend_lake, s3_lake  # noqa: E402, F401 - fixtures
+from tests.clicks_lake import clicks_lake  # noqa: E402, F401 - fixtures

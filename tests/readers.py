@@ -118,7 +118,7 @@ def athena_rows(db: str, table: str, column: str = "id") -> dict[tuple, Counter]
 
 
 def rows_seen(lake, db: str, table: str, column: str = "id") -> dict[tuple, Counter]:
-    """What an outside reader of ``lake`` (a tests.aws.backends.Lake) sees of the table."""
+    """What an outside reader of ``lake`` (a tests.backends.BackendLake) sees of the table."""
     if lake.kind == "aws":
         return athena_rows(db, table, column)
     return duckdb_rows(lake.warehouse, db, table, column)

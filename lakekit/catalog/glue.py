@@ -451,15 +451,17 @@ class GlueCatalog:
 
     def put_files(self, database: str, name: str, files: Sequence[DataFile]) -> None:
         self._writable()
+        # The table is required even with nothing to write: a missing table is
+        # TableNotFound on every backend (the catalog contract), not a silent no-op.
+        table = self._require(database, name)
         if files:
-            table = self._require(database, name)
             self.log.append_next(table.home, {"kind": "files", "files": [encode_file(f) for f in files]})
 
     def delete_files(self, database: str, name: str, uris: Iterable[str]) -> None:
         self._writable()
+        table = self._require(database, name)
         uris = list(uris)
         if uris:
-            table = self._require(database, name)
             self.log.append_next(table.home, {"kind": "delete", "deleted_uris": uris})
 
     def loaded_hashes(self, database: str, name: str) -> set[str]:

@@ -28,18 +28,16 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from lakekit.plan.billing import Advice, Estimate
 from lakekit.plan.domains import Domain
+from lakekit.plan.scan_plan import ScanPlan
 from lakekit.sql import DIALECT
 from lakekit.units import format_bytes
-
-if TYPE_CHECKING:  # pragma: no cover
-    from lakekit.plan.query_plan import ScanPlan
 
 TIME_KEYS = ("year", "month", "day")
 

@@ -18,7 +18,7 @@ The bytes add up over scans and are billed by :mod:`.billing`'s rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -29,11 +29,11 @@ from lakekit.parquet import FOOTER_TRAILER, raw_row_groups
 from lakekit.paths import is_hidden
 from lakekit.plan.advice import scan_advice
 from lakekit.plan.billing import Estimate, TableEstimate
-from lakekit.plan.domains import Domain
 from lakekit.plan.evaluator import ConstantEvaluator
 from lakekit.plan.file_stats import FileStats
 from lakekit.plan.partitions import projected_partitions, prune_by_values, time_domain_of
 from lakekit.plan.row_groups import ColumnDomain, column_domains, row_group_may_match
+from lakekit.plan.scan_plan import ScanPlan
 from lakekit.sql import (
     Schema,
     TableScan,
@@ -51,21 +51,6 @@ from lakekit.storage import Storage
 #: Supplies a table's file statistics; the query layer reads footers on demand for
 #: tables whose catalog holds none (and caches them there).
 FilesProvider = Callable[[Table, Sequence[Partition]], Sequence[DataFile]]
-
-
-@dataclass(frozen=True)
-class ScanPlan:
-    """One scan, pruned: the partitions and files it keeps and what reading them costs."""
-
-    scan: TableScan
-    table: Table
-    partitions: tuple[Partition, ...]
-    files: tuple[DataFile, ...]
-    estimate: TableEstimate
-    #: the instants the scan's conditions on the timestamp column allow (None: unbounded)
-    time_domain: Domain | None = field(default=None, compare=False)
-    #: the bounds on data columns that rule row groups out
-    domains: tuple[ColumnDomain, ...] = field(default=(), compare=False)
 
 
 def plan_scans(

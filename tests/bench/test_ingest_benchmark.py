@@ -6,6 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# The benchmarks compare lakekit with pandas + awswrangler (the aws extra) and the
+# bench extra's tools: without them there is nothing to compare against.
+pytest.importorskip("awswrangler", reason="the benchmarks need the aws extra (pip install lakekit[aws])")
+pytest.importorskip("psutil", reason="the benchmark harness needs psutil (the dev extra)")
+
 REPO = Path(__file__).resolve().parents[2]
 
 

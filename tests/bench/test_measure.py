@@ -6,6 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytest.importorskip("psutil", reason="the benchmark harness needs psutil (the dev extra)")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from _measure import MIB, measure

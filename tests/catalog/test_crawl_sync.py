@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 from lakekit import crawl, sync
 from lakekit.catalog.crawl import scan_paths
-from lakekit.cli import main
 from lakekit.errors import InputError, TableNotFound
-
-LAKEKIT = os.path.join(os.path.dirname(sys.executable), "lakekit")
+from tests.helpers import LAKEKIT, cli
 
 
 def _clicks(n: int = 600) -> pa.Table:
@@ -30,9 +26,9 @@ def _clicks(n: int = 600) -> pa.Table:
     })
 
 
-def _write_dataset(lake, name: str = "clicks", table: pa.Table | None = None) -> str:
+def _write_dataset(backend_lake, name: str = "clicks", table: pa.Table | None = None) -> str:
     """A hive layout written by pyarrow itself, as another tool would leave it."""
-    fs, base = lake.filesystem()
+    fs, base = backend_lake.filesystem()
     root = f"{base}/{name}"
     pq.write_to_dataset(table if table is not None else _clicks(), root, filesystem=fs,
                         partition_cols=["dt", "region"])
@@ -40,30 +36,30 @@ def _write_dataset(lake, name: str = "clicks", table: pa.Table | None = None) ->
         f.write(b"")
     with fs.open_output_stream(f"{root}/dt=2024-01/.crc") as f:
         f.write(b"junk")
-    return f"{lake.raw}/{name}"
+    return f"{backend_lake.raw}/{name}"
 
 
-def _write_file(lake, rel: str, table: pa.Table) -> None:
-    fs, base = lake.filesystem()
+def _write_file(backend_lake, rel: str, table: pa.Table) -> None:
+    fs, base = backend_lake.filesystem()
     path = f"{base}/{rel}"
-    if lake.kind == "local":
+    if backend_lake.kind == "local":
         os.makedirs(os.path.dirname(path), exist_ok=True)
     with fs.open_output_stream(path) as f:
         pq.write_table(table, f)
 
 
-def _delete_partition(lake, location: str, rel: str) -> None:
-    st = lake.storage()
+def _delete_partition(backend_lake, location: str, rel: str) -> None:
+    st = backend_lake.storage()
     st.delete_dir(f"{location}/{rel}")
 
 
-def test_crawl_registers_a_layout_written_by_pyarrow(lake):
-    location = _write_dataset(lake)
-    result = crawl(location, "web.clicks", warehouse=lake.warehouse, catalog=lake.catalog)
+def test_crawl_registers_a_layout_written_by_pyarrow(backend_lake):
+    location = _write_dataset(backend_lake)
+    result = crawl(location, "web.clicks", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     assert [(c.name, c.type) for c in result.columns] == [("user_id", "bigint"), ("url", "string"), ("ms", "double")]
     assert result.partition_keys == ["dt", "region"] and result.partitions == 6
     assert result.schema_conflicts == [] and result.skipped == []
-    cat = lake.open_catalog()
+    cat = backend_lake.open_catalog()
     try:
         table = cat.get_table("web", "clicks")
         assert table.location == location and table.parameters["classification"] == "parquet"
@@ -79,13 +75,13 @@ def test_crawl_registers_a_layout_written_by_pyarrow(lake):
         cat.close()
 
 
-def test_crawl_reports_schema_disagreement(lake):
+def test_crawl_reports_schema_disagreement(backend_lake):
     base = _clicks(10).drop_columns(["dt", "region"])
-    _write_file(lake, "mixed/day=1/a.parquet", base)
-    _write_file(lake, "mixed/day=2/b.parquet", base)
-    _write_file(lake, "mixed/day=3/c.parquet", base.set_column(0, "user_id", pa.array([str(i) for i in range(10)])))
-    _write_file(lake, "mixed/day=4/d.parquet", base.drop_columns(["ms"]))
-    result = crawl(f"{lake.raw}/mixed", "web.mixed", warehouse=lake.warehouse, catalog=lake.catalog)
+    _write_file(backend_lake, "mixed/day=1/a.parquet", base)
+    _write_file(backend_lake, "mixed/day=2/b.parquet", base)
+    _write_file(backend_lake, "mixed/day=3/c.parquet", base.set_column(0, "user_id", pa.array([str(i) for i in range(10)])))
+    _write_file(backend_lake, "mixed/day=4/d.parquet", base.drop_columns(["ms"]))
+    result = crawl(f"{backend_lake.raw}/mixed", "web.mixed", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     assert len(result.schema_conflicts) == 1
     conflict = result.schema_conflicts[0]
     assert conflict.column == "user_id" and conflict.chosen == "bigint"
@@ -94,22 +90,22 @@ def test_crawl_reports_schema_disagreement(lake):
     assert result.missing_columns == {"ms": 1}
 
 
-def test_crawl_reads_big_footers_and_skips_files_that_are_not_parquet(lake, monkeypatch):
+def test_crawl_reads_big_footers_and_skips_files_that_are_not_parquet(backend_lake, monkeypatch):
     import lakekit.parquet as crawl_module
 
     monkeypatch.setattr(crawl_module, "FOOTER_GUESS", 64)  # every footer needs a second read
     base = _clicks(20).drop_columns(["dt", "region"])
-    _write_file(lake, "odd/day=1/a.parquet", base)
-    fs, root = lake.filesystem()
-    if lake.kind == "local":
+    _write_file(backend_lake, "odd/day=1/a.parquet", base)
+    fs, root = backend_lake.filesystem()
+    if backend_lake.kind == "local":
         os.makedirs(f"{root}/odd/day=2", exist_ok=True)
     with fs.open_output_stream(f"{root}/odd/day=2/notes.csv") as f:
         f.write(b"a,b\n1,2\n")
-    result = crawl(f"{lake.raw}/odd", "web.odd", warehouse=lake.warehouse, catalog=lake.catalog)
+    result = crawl(f"{backend_lake.raw}/odd", "web.odd", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     assert result.files == 1 and result.partitions == 1
     assert [(s["uri"].rsplit("/", 1)[1], "not a readable Parquet file" in s["reason"]) for s in result.skipped] == [
         ("notes.csv", True)]
-    cat = lake.open_catalog()
+    cat = backend_lake.open_catalog()
     try:
         [f] = cat.list_files("web", "odd")
         assert f.rows == 20 and f.row_groups[0].columns["user_id"].max == 19
@@ -117,23 +113,23 @@ def test_crawl_reads_big_footers_and_skips_files_that_are_not_parquet(lake, monk
         cat.close()
 
 
-def test_crawl_refuses_folders_that_are_not_key_value(lake):
-    _write_file(lake, "plain/2024/03/a.parquet", _clicks(5))
+def test_crawl_refuses_folders_that_are_not_key_value(backend_lake):
+    _write_file(backend_lake, "plain/2024/03/a.parquet", _clicks(5))
     with pytest.raises(InputError, match="'2024' is not key=value"):
-        crawl(f"{lake.raw}/plain", "web.plain", warehouse=lake.warehouse, catalog=lake.catalog)
+        crawl(f"{backend_lake.raw}/plain", "web.plain", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     with pytest.raises(InputError, match="no data files|is not a folder"):
-        crawl(f"{lake.raw}/nothing-here", "web.none", warehouse=lake.warehouse, catalog=lake.catalog)
+        crawl(f"{backend_lake.raw}/nothing-here", "web.none", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
 
 
-def test_recrawl_adds_and_removes_exactly_what_changed(lake):
-    location = _write_dataset(lake)
-    crawl(location, "web.clicks", warehouse=lake.warehouse, catalog=lake.catalog)
-    _delete_partition(lake, location, "dt=2024-02/region=us")
-    _write_file(lake, "clicks/dt=2024-04/region=eu/new.parquet", _clicks(5).drop_columns(["dt", "region"]))
-    again = crawl(location, "web.clicks", warehouse=lake.warehouse, catalog=lake.catalog)
+def test_recrawl_adds_and_removes_exactly_what_changed(backend_lake):
+    location = _write_dataset(backend_lake)
+    crawl(location, "web.clicks", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
+    _delete_partition(backend_lake, location, "dt=2024-02/region=us")
+    _write_file(backend_lake, "clicks/dt=2024-04/region=eu/new.parquet", _clicks(5).drop_columns(["dt", "region"]))
+    again = crawl(location, "web.clicks", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     assert again.partitions_added == [("2024-04", "eu")]
     assert again.partitions_removed == [("2024-02", "us")]
-    cat = lake.open_catalog()
+    cat = backend_lake.open_catalog()
     try:
         assert len(cat.list_partitions("web", "clicks")) == 6
         assert len(cat.list_files("web", "clicks")) == 6
@@ -142,39 +138,39 @@ def test_recrawl_adds_and_removes_exactly_what_changed(lake):
         cat.close()
 
 
-def test_sync_adds_and_removes_exactly_the_right_partitions(lake):
-    location = _write_dataset(lake)
-    crawl(location, "web.clicks", warehouse=lake.warehouse, catalog=lake.catalog)
-    _delete_partition(lake, location, "dt=2024-01/region=eu")
-    _delete_partition(lake, location, "dt=2024-03/region=us")
-    _write_file(lake, "clicks/dt=2024-05/region=us/x.parquet", _clicks(7).drop_columns(["dt", "region"]))
-    _write_file(lake, "clicks/dt=2024-02/region=eu/extra.parquet", _clicks(3).drop_columns(["dt", "region"]))
-    _write_file(lake, "clicks/stray/y.parquet", _clicks(3).drop_columns(["dt", "region"]))
+def test_sync_adds_and_removes_exactly_the_right_partitions(backend_lake):
+    location = _write_dataset(backend_lake)
+    crawl(location, "web.clicks", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
+    _delete_partition(backend_lake, location, "dt=2024-01/region=eu")
+    _delete_partition(backend_lake, location, "dt=2024-03/region=us")
+    _write_file(backend_lake, "clicks/dt=2024-05/region=us/x.parquet", _clicks(7).drop_columns(["dt", "region"]))
+    _write_file(backend_lake, "clicks/dt=2024-02/region=eu/extra.parquet", _clicks(3).drop_columns(["dt", "region"]))
+    _write_file(backend_lake, "clicks/stray/y.parquet", _clicks(3).drop_columns(["dt", "region"]))
 
-    dry = sync("web.clicks", dry_run=True, warehouse=lake.warehouse, catalog=lake.catalog)
+    dry = sync("web.clicks", dry_run=True, warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     assert dry.partitions_added == [("2024-05", "us")]
     assert dry.partitions_removed == [("2024-01", "eu"), ("2024-03", "us")]
     assert [os.path.basename(u) for u in dry.files_added] == ["extra.parquet", "x.parquet"]
     assert len(dry.files_removed) == 2
     assert [s["uri"].rsplit("/", 2)[-2:] for s in dry.skipped] == [["stray", "y.parquet"]]
-    cat = lake.open_catalog()
+    cat = backend_lake.open_catalog()
     try:
         assert len(cat.list_partitions("web", "clicks")) == 6  # the dry run changed nothing
 
-        done = sync("web.clicks", warehouse=lake.warehouse, catalog=lake.catalog)
+        done = sync("web.clicks", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
         assert (done.partitions_added, done.partitions_removed) == (dry.partitions_added, dry.partitions_removed)
         parts = {p.values for p in cat.list_partitions("web", "clicks")}
         assert parts == {("2024-01", "us"), ("2024-02", "eu"), ("2024-02", "us"), ("2024-03", "eu"), ("2024-05", "us")}
         files = cat.list_files("web", "clicks")
         assert len(files) == 6 and sum(f.rows for f in files) == 400 + 7 + 3
-        assert not sync("web.clicks", warehouse=lake.warehouse, catalog=lake.catalog).changed
+        assert not sync("web.clicks", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog).changed
     finally:
         cat.close()
 
 
-def test_sync_of_an_unknown_table_names_it(lake):
+def test_sync_of_an_unknown_table_names_it(backend_lake):
     with pytest.raises(TableNotFound, match="web.nope not found"):
-        sync("web.nope", warehouse=lake.warehouse, catalog=lake.catalog)
+        sync("web.nope", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
 
 
 def test_scan_unescapes_hive_values_and_skips_hidden_paths():
@@ -188,23 +184,22 @@ def test_cli_crawl_and_sync(tmp_path):
     raw = tmp_path / "raw" / "clicks"
     pq.write_to_dataset(_clicks(), str(raw), partition_cols=["dt", "region"])
     wh = str(tmp_path / "lake")
-    runner = CliRunner()
-    res = runner.invoke(main, ["catalog", "crawl", str(raw), "--table", "web.clicks", "--warehouse", wh, "--json"])
+    res = cli("catalog", "crawl", str(raw), "--table", "web.clicks", "--warehouse", wh, "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["table"] == "web.clicks" and out["partitions"] == 6 and out["files"] == 6
     assert out["partitions_added"][0] == "dt=2024-01/region=eu"
-    res = runner.invoke(main, ["catalog", "sync", "web.clicks", "--warehouse", wh, "--dry-run"])
+    res = cli("catalog", "sync", "web.clicks", "--warehouse", wh, "--dry-run")
     assert res.exit_code == 0 and "nothing to do" in res.stderr
-    res = runner.invoke(main, ["catalog", "sync", "web.missing", "--warehouse", wh])
+    res = cli("catalog", "sync", "web.missing", "--warehouse", wh)
     assert res.exit_code == 2 and res.stderr.startswith("error: table web.missing not found")
-    res = runner.invoke(main, ["catalog", "crawl", "ftp://x/y", "--table", "web.x", "--warehouse", wh])
+    res = cli("catalog", "crawl", "ftp://x/y", "--table", "web.x", "--warehouse", wh)
     assert res.exit_code == 2 and "only local folders and s3://" in res.stderr
     help_text = subprocess.run([LAKEKIT, "catalog", "crawl", "--help"], capture_output=True, text=True).stdout
     assert "Example:" in help_text and "--table" in help_text
 
 
-def test_sync_of_a_projected_table_proposes_no_partitions(lake, tmp_path):
+def test_sync_of_a_projected_table_proposes_no_partitions(backend_lake, tmp_path):
     """Athena projects the partitions of a projection table: sync registers none, even
     for a folder added outside lakekit, and names one the projection never reaches."""
     import lakekit
@@ -214,46 +209,46 @@ def test_sync_of_a_projected_table_proposes_no_partitions(lake, tmp_path):
         json.dumps({"ts": f"2024-03-0{d}T10:00:00Z", "n": d}) + "\n" for d in (1, 2, 3)
     ))
     lakekit.ingest([str(source)], "web.events", timestamp_column="ts", projection=True,
-                   warehouse=lake.warehouse, catalog=lake.catalog)
-    location = lake.warehouse.rstrip("/") + "/web/events"
-    storage = lake.storage()
+                   warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
+    location = backend_lake.warehouse.rstrip("/") + "/web/events"
+    storage = backend_lake.storage()
     for rel in ("year=2024/month=03/day=04/other.parquet", "year=2031/month=01/day=01/far.parquet"):
         with storage.open_output(f"{location}/{rel}") as f:
             pq.write_table(pa.table({"ts": pa.array([0], pa.timestamp("us", "UTC")), "n": [9]}), f)
 
-    dry = sync("web.events", dry_run=True, warehouse=lake.warehouse, catalog=lake.catalog)
+    dry = sync("web.events", dry_run=True, warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     assert dry.projection is True
     assert (dry.partitions_added, dry.partitions_removed, dry.partitions_updated) == ([], [], [])
     assert dry.outside_projection == [
         {"partition": "year=2031/month=01/day=01", "reason": "year=2031 is outside the projected range 2024,2024"}
     ]
-    res = CliRunner().invoke(main, ["catalog", "sync", "web.events", "--dry-run", "--json",
-                                    "--warehouse", lake.warehouse, "--catalog", lake.catalog])
+    res = cli("catalog", "sync", "web.events", "--dry-run", "--json",
+                                    "--warehouse", backend_lake.warehouse, "--catalog", backend_lake.catalog)
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["partitions_added"] == [] and out["projection"] is True
     assert "Athena never reads year=2031/month=01/day=01" in res.stderr
 
 
-def test_crawl_warns_of_nanosecond_timestamps(lake):
+def test_crawl_warns_of_nanosecond_timestamps(backend_lake):
     """pyarrow keeps nanoseconds when asked; Athena cannot read such files."""
     micro = pa.table({"ts": pa.array([1_000], pa.timestamp("us", "UTC")), "n": [1]})
     nano = pa.table({"ts": pa.array([1_000_000], pa.timestamp("ns", "UTC")), "n": [2]})
     for rel, table in (("dt=1/a.parquet", micro), ("dt=2/b.parquet", nano), ("dt=3/c.parquet", nano)):
-        fs, base = lake.filesystem()
+        fs, base = backend_lake.filesystem()
         path = f"{base}/nanos/{rel}"
-        if lake.kind == "local":
+        if backend_lake.kind == "local":
             os.makedirs(os.path.dirname(path), exist_ok=True)
         with fs.open_output_stream(path) as f:
             pq.write_table(table, f, coerce_timestamps=None)
-    fs, base = lake.filesystem()
+    fs, base = backend_lake.filesystem()
     with fs.open_input_file(f"{base}/nanos/dt=2/b.parquet") as f:  # the file really holds nanoseconds
         assert '"timeUnit": "nanoseconds"' in pq.read_metadata(f).schema.column(0).logical_type.to_json()
-    result = crawl(f"{lake.raw}/nanos", "web.nanos", warehouse=lake.warehouse, catalog=lake.catalog)
+    result = crawl(f"{backend_lake.raw}/nanos", "web.nanos", warehouse=backend_lake.warehouse, catalog=backend_lake.catalog)
     (report,) = result.nanosecond_timestamps
     assert (report["column"], report["files"]) == ("ts", 2)
     assert report["example"].endswith("dt=2/b.parquet")
-    res = CliRunner().invoke(main, ["catalog", "crawl", f"{lake.raw}/nanos", "--table", "web.nanos2",
-                                    "--warehouse", lake.warehouse, "--catalog", lake.catalog])
+    res = cli("catalog", "crawl", f"{backend_lake.raw}/nanos", "--table", "web.nanos2",
+                                    "--warehouse", backend_lake.warehouse, "--catalog", backend_lake.catalog)
     assert res.exit_code == 0, res.output
     assert "warning: column ts is stored as nanosecond timestamps in 2 file(s)" in res.stderr

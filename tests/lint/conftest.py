@@ -133,6 +133,6 @@ def write_file(root: Path, spec: dict) -> Path:
 @pytest.fixture(scope="session")
 def priced_lake(tmp_path_factory):
     """The query tests' lake (``lake.clicks``, ``lake.users``): real files, so lint can price."""
-    from tests.query.conftest import build_lake
+    from tests.clicks_lake import build_lake
 
     return build_lake(str(tmp_path_factory.mktemp("pricedlake")))

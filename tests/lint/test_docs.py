@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lakekit.cli import main
 from lakekit.lint.docs import rule_sections, rules_markdown
 from lakekit.lint.rules import DOC_SECTIONS, RULES
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_NAMES = {
@@ -45,15 +44,15 @@ def test_rules_md_is_fresh():
 
 
 def test_rules_command_prints_the_docstring_exactly():
-    result = CliRunner().invoke(main, ["rules", "Q003"])
+    result = cli("rules", "Q003")
     assert result.exit_code == 0
     assert result.output == RULES["Q003"].doc() + "\n"
-    by_name = CliRunner().invoke(main, ["rules", "small-files"])
+    by_name = cli("rules", "small-files")
     assert by_name.output == RULES["L006"].doc() + "\n"
 
 
 def test_rules_command_lists_every_rule():
-    result = CliRunner().invoke(main, ["rules"])
+    result = cli("rules")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == list(RULES)
@@ -61,6 +60,6 @@ def test_rules_command_lists_every_rule():
 
 
 def test_rules_unknown_code_is_a_usage_error():
-    result = CliRunner().invoke(main, ["rules", "Q999"])
+    result = cli("rules", "Q999")
     assert result.exit_code == 2
     assert "no rule 'Q999'" in result.output

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lakekit import lint_layout, lint_query
+from tests.helpers import write_events
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECT = re.compile(r"^\s*(?:--|#)\s*expect:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)
@@ -61,10 +62,8 @@ def test_good_queries_are_clean_against_an_ingested_events_table(tmp_path):
     """The demo's path: sample events ingested with layouts/events.yaml, then linted."""
     import lakekit
     from lakekit.config import Settings
-    from lakekit.sample import events_jsonl
-
     source = tmp_path / "events.jsonl"
-    source.write_text("".join(events_jsonl(2000, days=10, seed=5)))
+    write_events(source, 2000, days=10, seed=5)
     warehouse = str(tmp_path / "lake")
     lakekit.ingest([str(source)], layout=str(ROOT / "layouts" / "events.yaml"), warehouse=warehouse)
     settings = Settings(warehouse=warehouse)

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
 from lakekit import lint_layout, lint_query
-from lakekit.cli import main
 from lakekit.lint.formatters import format_github, format_json, format_text, sarif_document
 from lakekit.lint.violation import Violation
+from tests.helpers import cli
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 SQL = "SELECT *\nFROM analytics.events\nORDER BY ts\n"
@@ -86,7 +85,7 @@ def test_schema_rejects_a_broken_log():
 
 
 def test_cli_sarif_output_validates(sql_file, warehouse):
-    result = CliRunner().invoke(main, ["lint", "query", str(sql_file), "--format", "sarif", "--warehouse", warehouse])
+    result = cli("lint", "query", str(sql_file), "--format", "sarif", "--warehouse", warehouse)
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     jsonschema.Draft4Validator(SCHEMA).validate(doc)
@@ -98,8 +97,8 @@ def test_the_cost_gate_in_sarif_github_and_json_carries_savings(priced_lake, tmp
     path = tmp_path / "daily.sql"
     path.write_text("SELECT amount FROM lake.clicks WHERE day = '01'\n")
     baseline = tmp_path / "baseline.json"
-    run = CliRunner().invoke(main, ["lint", "query", str(path), "--write-baseline", str(baseline),
-                                    "--warehouse", priced_lake.warehouse])
+    run = cli("lint", "query", str(path), "--write-baseline", str(baseline),
+                                    "--warehouse", priced_lake.warehouse)
     assert run.exit_code == 0, run.output
     recorded = json.loads(baseline.read_text())
     assert list(recorded) == [str(path)]
@@ -109,7 +108,7 @@ def test_the_cost_gate_in_sarif_github_and_json_carries_savings(priced_lake, tmp
     path.write_text("SELECT *\nFROM lake.clicks\n")  # the change: every day, every column
     args = ["lint", "query", str(path), "--baseline", str(baseline), "--max-cost", "0.00001",
             "--warehouse", priced_lake.warehouse]
-    sarif = CliRunner().invoke(main, [*args, "--format", "sarif"])
+    sarif = cli(*args, "--format", "sarif")
     assert sarif.exit_code == 1
     doc = json.loads(sarif.stdout)
     jsonschema.Draft4Validator(SCHEMA).validate(doc)
@@ -118,10 +117,10 @@ def test_the_cost_gate_in_sarif_github_and_json_carries_savings(priced_lake, tmp
     described = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
     assert described["Q012"]["name"] == "cost-increase" and "Use instead" in described["Q012"]["fullDescription"]["text"]
     assert results["Q001"]["properties"]["savings"]["bytes"] > 0  # the columns only * reads
-    github = CliRunner().invoke(main, [*args, "--format", "github"]).stdout
+    github = cli(*args, "--format", "github").stdout
     assert f"::error file={path},line=1,col=1,title=Q012 cost-increase::" in github
     assert "title=Q011 over-budget::" in github
-    findings = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).stdout)
+    findings = json.loads(cli(*args, "--format", "json").stdout)
     star = next(f for f in findings if f["code"] == "Q001")
     assert set(star) == {"code", "name", "path", "line", "column", "message", "fix", "savings"}
     # within a file the dearest findings come first

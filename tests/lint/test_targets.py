@@ -16,7 +16,7 @@ import lakekit
 from lakekit import lint_layout, lint_query
 from lakekit.config import Settings
 from lakekit.errors import UsageError
-from lakekit.sample import events_jsonl
+from tests.helpers import write_events
 from tests.lint.conftest import events_table
 
 
@@ -45,7 +45,7 @@ def test_s3_prefix_is_listed_and_footers_read(aws):
 
 def _ingest(tmp_path, warehouse: str, rows: int = 2000, days: int = 3) -> None:
     source = tmp_path / "events.jsonl"
-    source.write_text("".join(events_jsonl(rows, days=days, seed=7)))
+    write_events(source, rows, days=days, seed=7)
     lakekit.ingest([str(source)], "analytics.events", timestamp_column="ts", warehouse=warehouse)
 
 
@@ -160,7 +160,7 @@ def test_glue_table_on_s3_is_checked_against_its_catalog(aws, tmp_path):
 
     boto3.client("s3").create_bucket(Bucket="lake")
     source = tmp_path / "events.jsonl"
-    source.write_text("".join(events_jsonl(300, days=2, seed=3)))
+    write_events(source, 300, days=2, seed=3)
     settings = resolve_settings(warehouse="s3://lake/wh", catalog="glue")
     lakekit.ingest([str(source)], "analytics.events", timestamp_column="ts", settings=settings)
     assert lint_layout(["analytics.events"], settings=settings).violations == []

@@ -1,0 +1,84 @@
+"""Running ``lakekit ingest -`` as a real process fed through a pipe, and reading the
+table back independently (DuckDB over the files the catalog lists)."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+
+import duckdb
+
+from tests.helpers import LAKEKIT, catalog_of
+
+
+def record(n: int, ts: str = "2024-05-01T12:00:00Z", **extra) -> bytes:
+    return (json.dumps({"n": n, "ts": ts, **extra}) + "\n").encode()
+
+
+class StreamProcess:
+    """``lakekit ingest - --json`` with a pipe to its stdin and its batch documents read
+    line by line as they come."""
+
+    def __init__(self, warehouse: str, *args: str, table: str = "s.t", env: dict | None = None):
+        self.proc = subprocess.Popen(
+            [LAKEKIT, "ingest", "-", "--table", table, "--timestamp-column", "ts", "--warehouse", warehouse,
+             "--json", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )
+        self._buf = b""
+
+    def write(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def close_input(self) -> None:
+        self.proc.stdin.close()
+        self.proc.stdin = None  # communicate() would flush it
+
+    def next_doc(self, timeout: float = 30.0) -> dict:
+        """The next JSON line on stdout (fails the test after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no batch document within {timeout}s; stderr: {self._stderr_now()}"
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                assert chunk, f"lakekit exited ({self.proc.wait()}); stderr: {self.proc.stderr.read().decode()}"
+                self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def _stderr_now(self) -> str:
+        if self.proc.poll() is None:
+            return "(still running)"
+        return self.proc.stderr.read().decode()
+
+    def finish(self, timeout: float = 60.0) -> tuple[int, list[dict], str]:
+        """Wait for the exit; (exit code, remaining documents, stderr)."""
+        if self.proc.stdin is not None and self.proc.stdin.closed:
+            self.proc.stdin = None
+        out, err = self.proc.communicate(timeout=timeout)
+        rest = self._buf + out
+        docs = [json.loads(line) for line in rest.decode().splitlines() if line.strip()]
+        return self.proc.returncode, docs, err.decode()
+
+
+def table_column(warehouse: str, column: str, table: str = "s.t") -> list:
+    """Every value of ``column`` in the files the catalog lists, read by DuckDB."""
+    db, name = table.split(".")
+    cat = catalog_of(warehouse)
+    try:
+        files = [f.uri for f in cat.list_files(db, name)] if cat.get_table(db, name) else []
+    finally:
+        cat.close()
+    if not files:
+        return []
+    con = duckdb.connect()
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return [r[0] for r in con.execute(f"SELECT {column} FROM read_parquet([{listed}], union_by_name=true)").fetchall()]
