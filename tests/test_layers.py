@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -26,6 +27,18 @@ def test_the_layers_contract_is_kept():
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "Contracts: 1 kept, 0 broken." in result.stdout
+
+
+def test_every_module_of_the_package_has_a_layer():
+    """A module the contract does not name is checked by nothing: each top-level module
+    and subpackage of lakekit must stand in one layer."""
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    named = {name.strip() for layer in layers for name in layer.split("|")}
+    package = ROOT / "lakekit"
+    present = {f"lakekit.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"}
+    present |= {f"lakekit.{p.parent.name}" for p in package.glob("*/__init__.py")}
+    assert present - named == set(), "modules in no layer of pyproject.toml's contract"
+    assert named - present == set(), "layers naming modules that do not exist"
 
 
 def test_an_upward_import_breaks_the_contract(tmp_path):
