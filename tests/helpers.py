@@ -91,6 +91,72 @@ def read_back_duckdb(table_dir: str, order_by: str):
 
 def catalog_of(warehouse: str):
     """The warehouse's local catalog, opened directly."""
+    return catalog_at(os.path.join(warehouse, "_lakekit", "catalog.db"))
+
+
+def catalog_at(path: str):
+    """The local (SQLite) catalog in the file ``path``, opened directly."""
     from lakekit.catalog.local import LocalCatalog
 
-    return LocalCatalog(os.path.join(warehouse, "_lakekit", "catalog.db"))
+    return LocalCatalog(path)
+
+
+def s3_table_by_year(tmp_path: Path, bucket: str, rows_by_year: dict[str, int], *,
+                     success_markers: bool = False):
+    """``db.t`` on ``s3://BUCKET/wh`` (moto), partitioned by ``year`` and catalogued in a
+    local SQLite file: one file a year of ``x`` = 0..n-1, written with pyarrow straight to
+    S3 (plus an empty ``_SUCCESS`` beside each when asked). Returns the settings and the
+    files' keys."""
+    import io
+
+    import boto3
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakekit.catalog import Column, Partition, Table
+    from lakekit.config import resolve_settings
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=bucket)
+    settings = resolve_settings(warehouse=f"s3://{bucket}/wh", catalog_path=str(tmp_path / "catalog.db"),
+                                env={}, cwd=str(tmp_path))
+    catalog = catalog_at(settings.catalog_path)
+    catalog.create_or_update_table(Table("db", "t", f"s3://{bucket}/wh/db/t", [Column("x", "bigint")],
+                                         [Column("year", "string")]))
+    keys = []
+    for year, rows in rows_by_year.items():
+        buf = io.BytesIO()
+        pq.write_table(pa.table({"x": pa.array(range(rows), pa.int64())}), buf)
+        keys.append(f"wh/db/t/year={year}/part-0.parquet")
+        s3.put_object(Bucket=bucket, Key=keys[-1], Body=buf.getvalue())
+        if success_markers:
+            s3.put_object(Bucket=bucket, Key=f"wh/db/t/year={year}/_SUCCESS", Body=b"")
+    catalog.add_partitions("db", "t", [Partition((y,), f"s3://{bucket}/wh/db/t/year={y}") for y in rows_by_year])
+    catalog.close()
+    return settings, keys
+
+
+def plain_folder_table(tmp_path: Path, n_by_day: dict[str, list[int]]):
+    """``raw.logs``, a crawled-style table whose partitions (``dt``) live in plain folders
+    (``logs/2019/11/24``), not ``k=v`` ones: one file of column ``n`` a day, catalogued in
+    the warehouse's local catalog. Returns the settings and each day's file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakekit.catalog import Column, Partition, Table
+    from lakekit.config import resolve_settings
+
+    settings = resolve_settings(warehouse=str(tmp_path / "wh"), env={}, cwd=str(tmp_path))
+    catalog = catalog_at(settings.local_catalog_path())
+    catalog.create_or_update_table(Table("raw", "logs", str(tmp_path / "logs"), [Column("n", "bigint")],
+                                         [Column("dt", "string")]))
+    partitions, files = [], {}
+    for day, values in n_by_day.items():
+        folder = tmp_path / "logs" / day.replace("-", "/")
+        folder.mkdir(parents=True)
+        files[day] = str(folder / "f.parquet")
+        pq.write_table(pa.table({"n": pa.array(values, pa.int64())}), files[day])
+        partitions.append(Partition((day,), str(folder)))
+    catalog.add_partitions("raw", "logs", partitions)
+    catalog.close()
+    return settings, files

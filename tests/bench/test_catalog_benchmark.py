@@ -7,23 +7,23 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.helpers import ROOT
 
 # The benchmarks compare lakekit with pandas + awswrangler (the aws extra) and the
 # bench extra's tools: without them there is nothing to compare against.
 pytest.importorskip("awswrangler", reason="the benchmarks need the aws extra (pip install lakekit[aws])")
 pytest.importorskip("psutil", reason="the benchmark harness needs psutil (the dev extra)")
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_catalog_benchmark_smoke(tmp_path):
     out = tmp_path / "bench.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAKEKIT_"))}
     run = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "catalog.py"), "--partitions", "150", "--repeat", "1",
+        [sys.executable, str(ROOT / "benchmarks" / "catalog.py"), "--partitions", "150", "--repeat", "1",
          "--rtt-ms", "5", "--records", "0", "--crawl-files", "40", "--json", str(out)],
         capture_output=True, text=True, timeout=240, cwd=tmp_path, env=env,
     )

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.helpers import ROOT
 
 # The benchmarks compare lakekit with pandas + awswrangler (the aws extra) and the
 # bench extra's tools: without them there is nothing to compare against.
 pytest.importorskip("awswrangler", reason="the benchmarks need the aws extra (pip install lakekit[aws])")
 pytest.importorskip("psutil", reason="the benchmark harness needs psutil (the dev extra)")
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_quick_run_reports_every_tool_with_checked_row_counts(tmp_path):
     out = tmp_path / "report.md"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "ingest.py"), "--quick", "--records", "3000",
+        [sys.executable, str(ROOT / "benchmarks" / "ingest.py"), "--quick", "--records", "3000",
          "--scaling", "1000,6000", "--skip-wide", "--workdir", str(tmp_path / "work"), "--out", str(out)],
         capture_output=True, text=True, timeout=300,
     )

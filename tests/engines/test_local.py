@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import os
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -16,6 +14,7 @@ from lakekit.catalog.local import LocalCatalog
 from lakekit.config import resolve_settings
 from lakekit.engines.local import LocalEngine
 from lakekit.errors import QueryTimeout, UsageError
+from tests.helpers import catalog_at, plain_folder_table, s3_table_by_year
 
 
 def test_athena_shaped_results(clicks_lake):
@@ -46,19 +45,7 @@ def test_timeout_interrupts_duckdb(clicks_lake):
 
 def test_partitions_outside_key_value_folders(tmp_path):
     """A crawled table whose partitions live in plain folders: values come from the catalog."""
-    warehouse = str(tmp_path / "wh")
-    settings = resolve_settings(warehouse=warehouse, env={}, cwd=str(tmp_path))
-    catalog = LocalCatalog(settings.local_catalog_path())
-    catalog.create_or_update_table(Table("raw", "logs", str(tmp_path / "logs"), [Column("n", "bigint")],
-                                         [Column("dt", "string")]))
-    partitions = []
-    for i, day in enumerate(["2019-11-24", "2019-11-25"]):
-        folder = tmp_path / "logs" / day.replace("-", "/")
-        folder.mkdir(parents=True)
-        pq.write_table(pa.table({"n": pa.array([i * 10 + k for k in range(3)], pa.int64())}), folder / "f.parquet")
-        partitions.append(Partition((day,), str(folder)))
-    catalog.add_partitions("raw", "logs", partitions)
-    catalog.close()
+    settings, _ = plain_folder_table(tmp_path, {"2019-11-24": [0, 1, 2], "2019-11-25": [10, 11, 12]})
     rows = run_query("SELECT dt, sum(n) AS total FROM raw.logs GROUP BY dt ORDER BY dt", settings=settings).table
     assert rows.to_pylist() == [{"dt": "2019-11-24", "total": 3}, {"dt": "2019-11-25", "total": 33}]
     one = run_query("SELECT n FROM raw.logs WHERE dt = '2019-11-25'", settings=settings)
@@ -67,26 +54,13 @@ def test_partitions_outside_key_value_folders(tmp_path):
 
 
 def test_s3_warehouse_reads_through_pyarrow_and_counts_bytes(aws, tmp_path):
-    s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket="lake")
-    settings = resolve_settings(warehouse="s3://lake/wh", catalog_path=str(tmp_path / "catalog.db"),
-                                env={}, cwd=str(tmp_path))
-    catalog = LocalCatalog(settings.catalog_path)
-    catalog.create_or_update_table(Table("db", "t", "s3://lake/wh/db/t", [Column("x", "bigint")],
-                                         [Column("year", "string")]))
-    partitions = []
-    for year in ("2023", "2024"):
-        buf = io.BytesIO()
-        pq.write_table(pa.table({"x": pa.array(range(1000), pa.int64())}), buf)
-        s3.put_object(Bucket="lake", Key=f"wh/db/t/year={year}/part-0.parquet", Body=buf.getvalue())
-        s3.put_object(Bucket="lake", Key=f"wh/db/t/year={year}/_SUCCESS", Body=b"")
-        partitions.append(Partition((year,), f"s3://lake/wh/db/t/year={year}"))
-    catalog.add_partitions("db", "t", partitions)
+    settings, _ = s3_table_by_year(tmp_path, "lake", {"2023": 1000, "2024": 1000}, success_markers=True)
     result = run_query("SELECT year, sum(x) AS total FROM db.t WHERE year = '2024' GROUP BY year", settings=settings)
     assert result.table.to_pylist() == [{"year": "2024", "total": 499500}]
     assert result.estimate.tables[0].files_scanned == 1
     assert result.actual.bytes_scanned > 0
     # a query only reads: the footers it read are not written into the catalog
+    catalog = catalog_at(settings.catalog_path)
     assert catalog.list_files("db", "t") == []
     catalog.close()
 

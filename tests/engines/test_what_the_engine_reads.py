@@ -13,12 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakekit import run_query
-from lakekit.catalog import Column, Partition, Table
-from lakekit.catalog.local import LocalCatalog
-from lakekit.config import resolve_settings
 from lakekit.errors import CatalogOutOfDate
 from tests.clicks_lake import build_lake
-from tests.helpers import cli
+from tests.helpers import cli, plain_folder_table, s3_table_by_year
 
 DAY = dt.date(2024, 3, 1)
 
@@ -69,47 +66,23 @@ def test_hidden_columns_filter_and_stay_out_of_star(clicks_lake):
 
 
 def test_hidden_columns_of_partitions_outside_key_value_folders(tmp_path):
-    warehouse = str(tmp_path / "wh")
-    settings = resolve_settings(warehouse=warehouse, env={}, cwd=str(tmp_path))
-    catalog = LocalCatalog(settings.local_catalog_path())
-    catalog.create_or_update_table(Table("raw", "logs", str(tmp_path / "logs"), [Column("n", "bigint")],
-                                         [Column("dt", "string")]))
-    partitions, expected = [], {}
-    for i, day in enumerate(["2019-11-24", "2019-11-25"]):
-        folder = tmp_path / "logs" / day.replace("-", "/")
-        folder.mkdir(parents=True)
-        pq.write_table(pa.table({"n": pa.array([i] * (i + 2), pa.int64())}), folder / "f.parquet")
-        partitions.append(Partition((day,), str(folder)))
-        expected[day] = (str(folder / "f.parquet"), os.path.getsize(folder / "f.parquet"), i + 2)
-    catalog.add_partitions("raw", "logs", partitions)
-    catalog.close()
+    settings, files = plain_folder_table(tmp_path, {"2019-11-24": [0, 0], "2019-11-25": [1, 1, 1]})
+    expected = {day: (path, os.path.getsize(path), n) for (day, path), n in zip(files.items(), (2, 3))}
     rows = run_query('SELECT dt, "$path", "$file_size", count(*) AS n FROM raw.logs GROUP BY 1, 2, 3 ORDER BY dt',
                      settings=settings).table.to_pylist()
     assert [(r["dt"], r["$path"], r["$file_size"], r["n"]) for r in rows] == [(d, *v) for d, v in expected.items()]
 
 
 def test_s3_hidden_columns_are_s3_uris(aws, tmp_path):
-    import io
-
     import boto3
 
+    counts = {"2023": 3, "2024": 5}
+    settings, keys = s3_table_by_year(tmp_path, "hidden", counts)
     s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket="hidden")
-    settings = resolve_settings(warehouse="s3://hidden/wh", catalog_path=str(tmp_path / "catalog.db"),
-                                env={}, cwd=str(tmp_path))
-    catalog = LocalCatalog(settings.catalog_path)
-    catalog.create_or_update_table(Table("db", "t", "s3://hidden/wh/db/t", [Column("x", "bigint")],
-                                         [Column("year", "string")]))
     sizes = {}
-    for year, count in (("2023", 3), ("2024", 5)):
-        buf = io.BytesIO()
-        pq.write_table(pa.table({"x": pa.array(range(count), pa.int64())}), buf)
-        key = f"wh/db/t/year={year}/part-0.parquet"
-        s3.put_object(Bucket="hidden", Key=key, Body=buf.getvalue())
+    for key, count in zip(keys, counts.values()):
         head = s3.head_object(Bucket="hidden", Key=key)
         sizes[f"s3://hidden/{key}"] = (head["ContentLength"], head["LastModified"], count)
-    catalog.add_partitions("db", "t", [Partition((y,), f"s3://hidden/wh/db/t/year={y}") for y in ("2023", "2024")])
-    catalog.close()
     rows = run_query('SELECT "$path", "$file_size", "$file_modified_time", count(*) AS n FROM db.t GROUP BY 1, 2, 3 '
                      "ORDER BY 1", settings=settings).table.to_pylist()
     assert [(r["$path"], r["$file_size"], r["n"]) for r in rows] == [(p, s, n) for p, (s, _, n) in sorted(sizes.items())]

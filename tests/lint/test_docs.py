@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lakekit.lint.docs import rule_sections, rules_markdown
 from lakekit.lint.rules import DOC_SECTIONS, RULES
-from tests.helpers import cli
+from tests.helpers import ROOT, cli
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEC_NAMES = {
     "Q001": "select-star", "Q002": "missing-partition-filter", "Q003": "partition-key-in-function",
     "Q004": "order-by-without-limit", "Q005": "many-like", "Q006": "exact-count-distinct",

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from lakekit import lint_layout, lint_query
-from tests.helpers import write_events
+from tests.helpers import ROOT, write_events
 
-ROOT = Path(__file__).resolve().parents[2]
 EXPECT = re.compile(r"^\s*(?:--|#)\s*expect:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)
 
 GOOD_QUERIES = sorted(ROOT.glob("queries/*.sql")) + sorted(ROOT.glob("queries/good/*.sql"))

@@ -8,24 +8,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import lakekit
-from lakekit.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, cli, write_events
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> str:
     """analytics.events as `make demo` ingests it (March 2024, from layouts/events.yaml)."""
-    from lakekit.sample import events_jsonl
-
     tmp_path = tmp_path_factory.mktemp("fixlake")
-    source = tmp_path / "events.jsonl"
-    source.write_text("".join(events_jsonl(3000, days=30, seed=11)))
+    source = write_events(tmp_path / "events.jsonl", 3000, days=30, seed=11)
     warehouse = str(tmp_path / "lake")
-    lakekit.ingest([str(source)], layout=str(ROOT / "layouts" / "events.yaml"), warehouse=warehouse)
+    lakekit.ingest([source], layout=str(ROOT / "layouts" / "events.yaml"), warehouse=warehouse)
     return warehouse
 
 
@@ -71,8 +65,7 @@ def test_fix_on_the_command_line_says_what_it_changed(tmp_path, warehouse):
         "  -- trailing comment\n;\n"
         "SELECT user_id FROM analytics.events WHERE date(ts) = DATE '2024-03-05' LIMIT 5;\n"
     )
-    runner = CliRunner()
-    result = runner.invoke(main, ["lint", "query", str(path), "--fix", "--warehouse", warehouse])
+    result = cli("lint", "query", str(path), "--fix", "--warehouse", warehouse)
     text = path.read_text()
     # the first statement's OR does not bound ts: no advice, nothing changed there
     assert text.startswith("-- two days\nSELECT count(*) AS n FROM analytics.events e\nWHERE e.device = 'ios' OR")

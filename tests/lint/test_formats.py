@@ -11,7 +11,7 @@ import pytest
 from lakekit import lint_layout, lint_query
 from lakekit.lint.formatters import format_github, format_json, format_text, sarif_document
 from lakekit.lint.violation import Violation
-from tests.helpers import cli
+from tests.helpers import ROOT, cli
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 SQL = "SELECT *\nFROM analytics.events\nORDER BY ts\n"
@@ -131,6 +131,6 @@ def test_the_cost_gate_in_sarif_github_and_json_carries_savings(priced_lake, tmp
 def test_the_pre_commit_hooks_name_the_commands():
     import yaml
 
-    hooks = {h["id"]: h for h in yaml.safe_load((Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text())}
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["lakekit-cost-gate"]["entry"] == "lakekit lint query --select Q011,Q012"
     assert {"lakekit-lint-query", "lakekit-lint-layout"} <= set(hooks)
