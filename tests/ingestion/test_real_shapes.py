@@ -444,3 +444,23 @@ def test_table_names_must_already_be_valid(tmp_path, warehouse, table, suggested
     proc = run_lakekit("ingest", src, "--table", table, "--warehouse", warehouse)
     assert proc.returncode == 2 and f"use --table {suggested}" in proc.stderr, proc.stderr
     assert catalog_of(warehouse).list_tables() == []
+
+
+def test_null_value_flag_replaces_the_markers(tmp_path, warehouse):
+    src = tmp_path / "n.csv"
+    src.write_text("id,code\n1,NA\n2,-\n3,\n4,x\n")
+    proc = run_cli("ingest", str(src), "--table", "r.t", "--null-value", "-", "--warehouse", warehouse, "--json")
+    assert proc.returncode == 0, proc.stderr
+    got = {row["id"]: row["code"] for row in table_of(warehouse).to_pylist()}
+    assert got == {1: "NA", 2: None, 3: "", 4: "x"}
+
+
+def test_input_format_flags(tmp_path, warehouse):
+    tsv = tmp_path / "data.txt"
+    tsv.write_text("a\tb\n1\tx,y\n")
+    pretty = tmp_path / "data.log"
+    pretty.write_text('{\n  "a": 2,\n  "b": "z"\n}\n{\n  "a": 3,\n  "b": "w"\n}\n')
+    r1 = lakekit.ingest(str(tsv), "r.t", input_format="tsv", warehouse=warehouse)
+    r2 = lakekit.ingest(str(pretty), "r.t", input_format="json", warehouse=warehouse)
+    assert (r1.records_written, r2.records_written, r2.records_rejected) == (1, 2, 0)
+    assert sorted(table_of(warehouse).column("b").to_pylist()) == ["w", "x,y", "z"]
