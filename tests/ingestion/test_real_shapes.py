@@ -21,23 +21,30 @@ import lakekit
 from lakekit.errors import InputError, LakekitError, UsageError
 from tests.helpers import catalog_of, run_lakekit, visible_data_files
 from tests.ingestion import corpus
+from tests.readers import local_files, local_locations
 
 pd = pytest.importorskip("pandas")
 UTC = dt.UTC
 
 
+def current_files(warehouse: str, db: str = "r", name: str = "t") -> list[str]:
+    """The files under the locations the catalog lists now, as Athena or Spark would read
+    them: a listing of the whole table folder also holds superseded commit folders."""
+    return [f for loc in (local_locations(warehouse, db, name) or {}).values() for f in local_files(loc)]
+
+
 def table_of(warehouse: str, db: str = "r", name: str = "t") -> pa.Table:
-    root = os.path.join(warehouse, db, name)
-    dataset = ds.dataset(root, format="parquet", partitioning="hive", ignore_prefixes=["_", "."])
+    files = current_files(warehouse, db, name)
+    dataset = ds.dataset(files, format="parquet")
     schema = pa.unify_schemas([f.physical_schema for f in dataset.get_fragments()])
-    return ds.dataset(root, schema=schema, format="parquet", ignore_prefixes=["_", "."]).to_table()
+    return ds.dataset(files, schema=schema, format="parquet").to_table()
 
 
 def sql(warehouse: str, query: str, db: str = "r", name: str = "t"):
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
-    path = os.path.join(warehouse, db, name, "**", "*.parquet")
-    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{path}', hive_partitioning=true, union_by_name=true)")
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in current_files(warehouse, db, name))
+    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet([{listed}], hive_partitioning=true, union_by_name=true)")
     return con.execute(query).fetchall()
 
 
@@ -449,7 +456,7 @@ def test_table_names_must_already_be_valid(tmp_path, warehouse, table, suggested
 def test_null_value_flag_replaces_the_markers(tmp_path, warehouse):
     src = tmp_path / "n.csv"
     src.write_text("id,code\n1,NA\n2,-\n3,\n4,x\n")
-    proc = run_cli("ingest", str(src), "--table", "r.t", "--null-value", "-", "--warehouse", warehouse, "--json")
+    proc = run_lakekit("ingest", str(src), "--table", "r.t", "--null-value", "-", "--warehouse", warehouse, "--json")
     assert proc.returncode == 0, proc.stderr
     got = {row["id"]: row["code"] for row in table_of(warehouse).to_pylist()}
     assert got == {1: "NA", 2: None, 3: "", 4: "x"}
