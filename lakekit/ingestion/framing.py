@@ -39,18 +39,50 @@ MAX_NESTING = 100
 
 @dataclass(frozen=True)
 class CsvGrammar:
-    """The record grammar for one delimiter."""
+    """The record grammar for one delimiter.
+
+    With ``width`` (the header's field count), a record that spans lines must hold
+    exactly that many fields: a stray quote "closed" by another quote lines later
+    makes one record of many with a wrong count, and the grammar then refuses it, so
+    only the stray quote's own line is damaged and framing resumes on the next line
+    with the source's exact text. A record on one line may hold any number of fields
+    (it is a reject of its own with its field count).
+    """
 
     delimiter: str
+    width: int | None = None
 
     def __post_init__(self):
         d = re.escape(self.delimiter.encode())
-        field_ = (rb'(?:"(?:[^"]|"")*+"[^' + d + rb'\r\n]*+|[^"' + d + rb'\r\n][^' + d + rb'\r\n]*+|)')
-        record = field_ + rb"(?:" + d + field_ + rb")*+"
+        # A quoted field on one line may carry text after its closing quote (``"ab"c``
+        # reads ``abc``, as Python's csv module and pyarrow read it). One that spans
+        # lines must close right before a delimiter or a line break: a stray quote
+        # "closed" by the opening quote of a later quoted field (``1,"oops`` lines
+        # before ``0,"multi-line"``) fails here, so only its own line is damaged.
+        one_line = rb'"(?:[^"\r\n]|"")*+"[^' + d + rb'\r\n]*+'
+        spanning = rb'"(?:[^"]|"")*+"(?=' + d + rb'|\r|\n|\Z)'
+        unquoted = rb'[^"' + d + rb'\r\n][^' + d + rb'\r\n]*+'
+        field_ = rb"(?:" + one_line + rb"|" + spanning + rb"|" + unquoted + rb"|)"
+        any_record = field_ + rb"(?:" + d + field_ + rb")*+"
+        if self.width:
+            line_field = rb"(?:" + one_line + rb"|" + unquoted + rb"|)"
+            exact = rb"(?>" + field_ + (rb"(?:" + d + field_ + rb"){" + str(self.width - 1).encode() + rb"}"
+                                        if self.width > 1 else b"") + rb")"
+            record = rb"(?:" + exact + rb"(?=\r|\n|\Z)|" + line_field + rb"(?:" + d + line_field + rb")*+)"
+        else:
+            record = any_record
         object.__setattr__(self, "_field", re.compile(field_))
         object.__setattr__(self, "_record", re.compile(record + rb"(?:\r\n|\n|\r)"))
+        object.__setattr__(self, "_any_record", re.compile(any_record + rb"(?:\r\n|\n|\r)"))
         object.__setattr__(self, "_last", re.compile(record + rb"\Z"))
         object.__setattr__(self, "_records", re.compile(rb"(?:" + record + rb"(?:\r\n|\n|\r))*+"))
+
+    def damaged_first_line(self, buf: bytes, over_limit: bool) -> bool:
+        """Is the record at the start of ``buf`` (which :meth:`cut` could not end) damaged
+        whatever follows? Yes when it is a whole record by the quoting alone but has the
+        wrong field count for a record spanning lines, or when its quote has stayed open
+        past the size limit (``over_limit``); no while more input may close it."""
+        return over_limit or self._any_record.match(buf) is not None
 
     def first_record(self, data: bytes) -> tuple[int, int, bytes] | None:
         """(start, end past its line break, raw) of the first record, skipping empty lines."""
@@ -90,7 +122,7 @@ class CsvGrammar:
                         out.append((line, raw))
                     break
                 # An unclosed quote: the record is its first line alone.
-                end = _line_end(data, pos)
+                end = line_end(data, pos)
                 damaged.append((line, _strip_break(data[pos:end])))
                 line += line_breaks(data[pos:end])
                 pos = end
@@ -125,7 +157,7 @@ def _strip_break(raw: bytes) -> bytes:
     return raw
 
 
-def _line_end(data: bytes, pos: int) -> int:
+def line_end(data: bytes, pos: int = 0) -> int:
     """Offset just past the line break that ends the line at ``pos`` (or the end)."""
     nl = data.find(b"\n", pos)
     cr = data.find(b"\r", pos)
@@ -144,28 +176,43 @@ def line_breaks(raw: bytes) -> int:
     return raw.count(b"\n")
 
 
-def refrain_damaged(grammar: CsvGrammar, records: list[tuple[int, bytes]], expected_fields: int
-                    ) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
+def refrain_damaged(grammar: CsvGrammar, records: list[tuple[int, bytes]], expected_fields: int,
+                    data: bytes | None = None) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
     """Re-frame records that span lines and hold the wrong number of fields.
 
     A stray opening quote closed by another one lines later makes one record of many;
     its field count then is wrong. Such a record's first line is the damaged record;
-    the lines after it are framed again as records of their own.
+    the lines after it are framed again as records of their own. ``data``, when given,
+    is the exact text ``records`` were framed from: the re-framing then reads on past
+    the damaged record's end, because the quote that "closed" the stray one may have
+    opened a real field that goes on in the record after it.
     Returns (records, damaged first lines).
     """
     out: list[tuple[int, bytes]] = []
     damaged: list[tuple[int, bytes]] = []
     pending = list(reversed(records))
+    pos = 0  # in ``data``: the end of the last record taken from ``pending``
     while pending:
         line, raw = pending.pop()
+        at = data.find(raw, pos) if data is not None else -1
+        if at < 0:
+            data = None  # not framed from ``data`` after all: re-frame within records
+        else:
+            pos = at + len(raw)
         if line_breaks(raw) == 0 or grammar.field_count(raw) == expected_fields:
             out.append((line, raw))
             continue
-        end = _line_end(raw, 0)
+        end = line_end(raw, 0)
         damaged.append((line, raw[:end].rstrip(b"\r\n")))
-        again, broken = grammar.records(raw[end:], line + 1)
+        next_line = line + line_breaks(raw[:end])
+        if data is not None:
+            data, pos = data[at + end:], 0
+            again, broken = grammar.records(data, next_line)
+            pending = list(reversed(again))
+        else:
+            again, broken = grammar.records(raw[end:], next_line)
+            pending.extend(reversed(again))
         damaged.extend(broken)
-        pending.extend(reversed(again))
     damaged.sort()
     return out, damaged
 

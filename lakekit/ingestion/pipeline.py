@@ -164,7 +164,19 @@ def _open_blocks(run: Run, src: Source, stream) -> tuple[Format, Iterator[Block]
         return fmt, read_value_blocks(stream, src, run.block_size)
     if fmt.kind == "jsonl":
         return fmt, read_blocks(stream, src, run.block_size)
-    return fmt, read_csv_blocks(stream, src, run.block_size, CsvGrammar(fmt.delimiter))
+    return fmt, read_csv_blocks(stream, src, run.block_size, _csv_grammar(head, fmt))
+
+
+def _csv_grammar(head: bytes, fmt: Format) -> CsvGrammar:
+    """The grammar for a CSV source, told the header's field count when the header
+    ends within ``head``: a record spanning lines with another count is a stray quote."""
+    body = head[len(BOM):] if head.startswith(BOM) else head
+    grammar = CsvGrammar(fmt.delimiter)
+    found = grammar.first_record(body)
+    if found is None or found[1] >= len(body) and not body.endswith((b"\n", b"\r")):
+        return grammar
+    width = grammar.field_count(found[2])
+    return CsvGrammar(fmt.delimiter, width) if width > 0 else grammar
 
 
 def _read_source(run: Run, pool, src: Source, stream, raw, bar, done_bytes: int) -> None:

@@ -20,7 +20,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from lakekit.errors import InputError, UsageError
-from lakekit.ingestion.framing import CsvGrammar, JsonValuesReader, line_breaks, split_values
+from lakekit.ingestion.framing import CsvGrammar, JsonValuesReader, line_breaks, line_end, split_values
 from lakekit.paths import is_hidden, is_hidden_name, is_s3
 from lakekit.storage import Storage
 
@@ -334,9 +334,10 @@ def read_value_blocks(stream, source: Source, block_size: int) -> Iterator[Block
 def read_csv_blocks(stream, source: Source, block_size: int, grammar: CsvGrammar) -> Iterator[Block]:
     """Blocks of whole CSV records; a block never ends inside a quoted field.
 
-    A quoted field still open after ``8 * block_size`` bytes, or at the end of the
-    input, is taken as a stray quote: the line it starts on is the damaged record
-    (a reject) and framing resumes on the next line.
+    A record the grammar refuses at the start of what is left (a quote that stays open
+    past ``8 * block_size`` bytes or to the end of the input, or a record spanning lines
+    with the wrong field count: a stray quote) is damaged: its first line is a reject
+    and framing resumes, on the exact bytes, on the next line.
     """
     line = 1 + source.line_offset
     carry = b""
@@ -346,39 +347,36 @@ def read_csv_blocks(stream, source: Source, block_size: int, grammar: CsvGrammar
         chunk = _read(stream, block_size, source)
         eof = not chunk
         buf = carry + chunk if carry else chunk
+        damaged: list[tuple[int, bytes]] = []
+        cut = 0
+        while buf and not eof:
+            # With no quote in it, every line break ends a record.
+            cut = grammar.cut(buf) if b'"' in buf else max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+            if cut or not grammar.damaged_first_line(buf, len(buf) > limit):
+                break
+            end = line_end(buf)
+            damaged.append((line, buf[:end].rstrip(b"\r\n")))
+            line += line_breaks(buf[:end])
+            buf = buf[end:]
+        if damaged:
+            rejects = [(ln, UNTERMINATED, raw) for ln, raw in damaged]
+            yield Block(b"", damaged[0][0], source, "csv", [], rejects, grammar)
         if not buf:
-            break
-        if eof:
-            cut = len(buf)
-        elif b'"' in buf:
-            cut = grammar.cut(buf)
-        else:  # no quote: every line break ends a record
-            cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
-        if cut == 0 and len(buf) <= limit:
-            carry = buf
+            carry = b""
             continue
-        if cut == 0 or eof:
-            # An open quote at the end, or over the limit: frame exactly; the damaged
-            # line becomes a reject and the rest goes on.
+        if eof:  # frame what is left exactly: a quote still open damages its line only
             records, damaged = grammar.records(buf, line, eof=True)
-            if not eof and records:
-                last_line, last = records[-1]
-                records = records[:-1]  # may be cut short: read it again with what follows
-                carry = _from_record(buf, last)
-            else:
-                carry = b""
-            rejects = [(ln, "unterminated quoted field (a stray quote?)", raw) for ln, raw in damaged]
+            rejects = [(ln, UNTERMINATED, raw) for ln, raw in damaged]
             if records or rejects:
                 data = b"\n".join(raw for _, raw in records) + b"\n" if records else b""
                 yield Block(data, records[0][0] if records else line, source, "csv", records, rejects, grammar)
-            line = last_line if carry else line + line_breaks(buf)
+            break
+        if cut == 0:  # a quote still open: wait for more
+            carry = buf
             continue
         data, carry = buf[:cut], buf[cut:]
         yield Block(data, line, source, "csv", grammar=grammar)
         line += line_breaks(data)
 
 
-def _from_record(buf: bytes, raw: bytes) -> bytes:
-    return buf[buf.rindex(raw):]
-
-
+UNTERMINATED = "unterminated quoted field (a stray quote?)"

@@ -93,14 +93,24 @@ def test_an_unclosed_quote_damages_one_line():
     assert records == [(1, b"id,name"), (3, b"2,b"), (4, b"3,c")]
 
 
-def test_two_stray_quotes_cost_only_the_first_line():
+def test_two_stray_quotes_cost_only_their_own_lines():
+    # Each stray quote is "closed" by a quote followed by text: no field spanning lines
+    # ends so, so each damages its own line only.
     data = b'id,name,v\n1,"a,1\n2,b,2\n3,c,"x\n4,d,4\n'
+    records, damaged = CsvGrammar(",").records(data, 1)
+    assert damaged == [(2, b'1,"a,1'), (4, b'3,c,"x')]
+    assert records == [(1, b"id,name,v"), (3, b"2,b,2"), (5, b"4,d,4")]
+
+
+def test_a_stray_quote_closed_at_a_line_end_is_re_framed_by_field_count():
+    # Here the second quote ends a line, so the grammar reads one record of two fields
+    # spanning three lines; its wrong field count gives the stray quote away.
+    data = b'id,name,v\n1,"a,1\n2,b,2\n3,"\n4,d,4\n'
     grammar = CsvGrammar(",")
     records, damaged = grammar.records(data, 1)
-    assert damaged == [] and records[1] == (2, b'1,"a,1\n2,b,2\n3,c,"x')  # one record as read
+    assert damaged == [] and records[1] == (2, b'1,"a,1\n2,b,2\n3,"')  # one record as read
     fixed, damaged = refrain_damaged(grammar, records[1:], expected_fields=3)
-    # Each line holding a stray opening quote is damaged; the lines between are not.
-    assert damaged == [(2, b'1,"a,1'), (4, b'3,c,"x')]
+    assert damaged == [(2, b'1,"a,1'), (4, b'3,"')]
     assert fixed == [(3, b"2,b,2"), (5, b"4,d,4")]
 
 
