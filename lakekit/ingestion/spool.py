@@ -10,7 +10,7 @@ Each ``lakekit ingest -`` run is a *stream* with a folder of its own::
         <seq>/part-<n>.<fmt>     its records, as they arrived
 
 A segment is one batch: records are appended to it as they arrive (locally, written
-to the file at once; on S3, one object per second), and it is *sealed* when the batch
+to the file at once; on S3, one object within half a second), and it is *sealed* when the batch
 is cut (``--buffer-size`` / ``--buffer-interval``). Its identity, the hash the ingest
 commit records, is ``sha256(identity of the segment before it + its bytes)``: a chain,
 so two batches of identical records are still two batches, while an input that fits
@@ -41,8 +41,11 @@ from lakekit import paths
 from lakekit.errors import LakekitError
 from lakekit.storage import Storage
 
-#: spooled bytes are handed to the OS at once locally; on S3 at most this often
-FLUSH_EVERY_S = 1.0
+#: spooled bytes are handed to the OS at once locally; on S3 they are put once the
+#: oldest of them has waited this long. The stream ticks every 0.2 s and a PUT takes
+#: its own time, so half a second keeps every record on S3 within a second of its
+#: arrival (what a kill may lose), at two PUTs a second at most.
+FLUSH_AFTER_S = 0.5
 #: an s3:// stream rewrites its heartbeat this often, and is taken as dead when its
 #: heartbeat is older than STALE_AFTER_S (a local one is alive while it holds its lock)
 HEARTBEAT_EVERY_S = 10.0
@@ -113,7 +116,7 @@ class Spool:
         self._fd: int | None = None
         self._pending: list[bytes] = []  # S3: bytes not yet put
         self._parts = 0
-        self._last_flush = 0.0
+        self._pending_since = 0.0  # S3: when the oldest pending bytes arrived
         self._last_heartbeat = 0.0
         self._lock_fd: int | None = None
         self._sealed: collections.deque[Segment] = collections.deque()
@@ -170,9 +173,9 @@ class Spool:
             self._lines += lines
 
     def tick(self) -> None:
-        """Called about every 0.2 s: S3 spools what arrived since the last second."""
+        """Called about every 0.2 s: S3 spools what has waited FLUSH_AFTER_S."""
         with self._lock:
-            if self.remote and self._pending and time.monotonic() - self._last_flush >= FLUSH_EVERY_S:
+            if self.remote and self._pending and time.monotonic() - self._pending_since >= FLUSH_AFTER_S:
                 self._flush()
             self._heartbeat()
 
@@ -197,6 +200,8 @@ class Spool:
 
     def _write(self, data: bytes) -> None:
         if self.remote:
+            if not self._pending:
+                self._pending_since = time.monotonic()
             self._pending.append(data)
             return
         view = memoryview(data)
@@ -209,7 +214,6 @@ class Spool:
             self.storage.write_bytes(paths.join(self._current.folder, f"part-{self._parts:06d}.{self.fmt}"), body)
             self._parts += 1
             self._pending = []
-        self._last_flush = time.monotonic()
 
     # -- cutting batches (the committing thread) -------------------------------------------
     def current(self) -> tuple[int, float | None]:
