@@ -128,6 +128,20 @@ def error_code(ex: BaseException | None) -> str:
     return ""
 
 
+def arrow_s3_error_message(ex: BaseException) -> str:
+    """One line for a failure of pyarrow's S3 filesystem, in :func:`aws_error_message`'s
+    words when S3 refused the credentials (pyarrow spells it ``ACCESS_DENIED``, over
+    several lines).
+
+    >>> arrow_s3_error_message(OSError("AWS Error ACCESS_DENIED during GetObject operation:\\nNo body"))[:60]
+    'S3 said AccessDenied: AWS Error ACCESS_DENIED during GetObje'
+    """
+    text = " ".join(str(ex).split())
+    if "ACCESS_DENIED" in text:
+        return f"S3 said AccessDenied: {text}; {ACCESS_DENIED_HELP}"
+    return text
+
+
 def aws_error_message(ex: BaseException, service: str) -> str:
     """One line for an AWS failure, with what to do when credentials are the problem.
 

@@ -184,6 +184,8 @@ def _print_summary(console, result) -> None:
         _print_reject_errors(console, result.reject_errors)
     if result.rejects_uri:
         console.print(f"rejected records: {result.rejects_uri}", markup=False, soft_wrap=True)
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False, soft_wrap=True)
 
 
 def _print_reject_errors(console, errors: list[dict]) -> None:

@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import pyarrow as pa
 
@@ -100,12 +100,15 @@ def run_ingest(
     (1, 1, 0, 1)
     """
     started = time.monotonic()
-    commits.recover(storage, catalog)
+    # A commit this recovery could not publish to Glue (refused again) is reported with
+    # this ingest's own warnings: a retry that skips its sources must not look finished.
+    recovered = commits.recover(storage, catalog)
     for _ in range(RACE_RETRIES):
         result = _ingest_once(sources, options, storage, catalog, force, memory_budget, block_size, progress,
                               started, transform, backup, early_hashes)
         if result is not None:
-            return result
+            earlier = [w for w in recovered["warnings"] if w not in result.warnings]
+            return replace(result, warnings=earlier + result.warnings) if earlier else result
     raise LakekitError(f"{options.database}.{options.name}: other ingests kept committing some of these sources "
                        f"first, {RACE_RETRIES} times; nothing was committed by this run, run it again")
 

@@ -17,7 +17,8 @@ same object finds it ingested and skips it. Rejects go to the table's rejects pr
 The result is printed as one JSON line (what CloudWatch Logs keeps) and returned.
 A failure raises, so Lambda retries the event and, in the end, sends it to the
 dead-letter queue; objects of the event committed before the failure are skipped
-by the retry.
+by the retry. So does a commit Glue did not take (status ``unpublished`` with its
+``warnings`` in the log line): Athena would not see it until a later write publishes it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lakekit.errors import InputError, LakekitError, UsageError
+from lakekit.errors import CatalogError, InputError, LakekitError, UsageError
 
 __all__ = ["S3Object", "handler", "objects_of"]
 
@@ -125,6 +126,13 @@ def handler(event: Mapping[str, Any], context: Any = None, *, env: Mapping[str, 
         "request_id": getattr(context, "aws_request_id", None),
     }
     print(json.dumps(summary, default=str), file=sys.stdout, flush=True)
+    unpublished = [r for r in results if r.get("warnings")]
+    if unpublished:
+        # Committed, but Athena cannot see it (Glue refused the new locations, often a
+        # missing permission): fail the invocation, so Lambda retries it and, in the end,
+        # sends it to the dead-letter queue. A retry skips the committed object and
+        # publishes the commit again.
+        raise CatalogError(f"{table}: {unpublished[0]['warnings'][0]}")
     return summary
 
 
@@ -142,7 +150,11 @@ def _ingest_one(lake, obj: S3Object, table: str, settings: dict[str, Any]) -> di
         _log_failure(table, obj, ex)
         raise
     status = "skipped" if result.skipped_sources else "ingested"
-    return {**base, "status": status, **{k: v for k, v in result.to_dict().items() if k != "table"}}
+    out = {**base, "status": status, **{k: v for k, v in result.to_dict().items() if k != "table"}}
+    if result.warnings:
+        out["status"] = "unpublished"
+        out["warnings"] = list(result.warnings)
+    return out
 
 
 def _log_failure(table: str, obj: S3Object, ex: LakekitError) -> None:

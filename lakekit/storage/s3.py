@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from lakekit.aws import aws_client, aws_error_message, error_code, s3_filesystem
+from lakekit.aws import arrow_s3_error_message, aws_client, aws_error_message, error_code, s3_filesystem
 from lakekit.errors import StorageError
 from lakekit.paths import S3_SCHEME, split_s3
 from lakekit.storage.base import FileEntry
@@ -87,19 +87,19 @@ class S3Backend:
         try:
             return self.filesystem().open_input_stream(self.path(uri), compression="detect" if decompress else None)
         except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot read {uri}: {ex}") from ex
+            raise StorageError(f"cannot read {uri}: {arrow_s3_error_message(ex)}") from ex
 
     def open_random_access(self, uri: str) -> pa.NativeFile:
         try:
             return self.filesystem().open_input_file(self.path(uri))
         except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot read {uri}: {ex}") from ex
+            raise StorageError(f"cannot read {uri}: {arrow_s3_error_message(ex)}") from ex
 
     def info(self, uri: str) -> pafs.FileInfo:
         try:
             return self.filesystem().get_file_info(self.path(uri))
         except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot look up {uri}: {ex}") from ex
+            raise StorageError(f"cannot look up {uri}: {arrow_s3_error_message(ex)}") from ex
 
     def etag(self, uri: str) -> str | None:
         """The object's ETag: a content fingerprint S3 keeps for free."""
@@ -112,7 +112,7 @@ class S3Backend:
         try:
             infos = self.filesystem().get_file_info(selector)
         except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot list {prefix}: {ex}") from ex
+            raise StorageError(f"cannot list {prefix}: {arrow_s3_error_message(ex)}") from ex
         for info in infos:
             if info.type == pafs.FileType.File:
                 yield FileEntry(self.uri(info.path), info.size, info.mtime_ns)
@@ -122,7 +122,7 @@ class S3Backend:
         try:
             infos = self.filesystem().get_file_info(selector)
         except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot list {prefix}: {ex}") from ex
+            raise StorageError(f"cannot list {prefix}: {arrow_s3_error_message(ex)}") from ex
         return [self.uri(i.path) for i in infos if i.type == pafs.FileType.Directory]
 
     def read_tail(self, uri: str, nbytes: int) -> tuple[bytes, int]:
