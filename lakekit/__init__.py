@@ -23,7 +23,9 @@ _EXPORTS = {
     "Lake": "lakekit.lake",
     "LintResult": "lakekit.lint.result",
     "QueryResult": "lakekit.engines.base",
+    "CompactResult": "lakekit.ingestion.compact",
     "Settings": "lakekit.config",
+    "compact": "lakekit.lake",
     "crawl": "lakekit.lake",
     "estimate": "lakekit.lake",
     "ingest": "lakekit.lake",
@@ -45,9 +47,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lakekit.catalog import open_catalog  # noqa: F401
     from lakekit.config import Settings, resolve_settings  # noqa: F401
     from lakekit.engines.base import QueryResult  # noqa: F401
+    from lakekit.ingestion.compact import CompactResult  # noqa: F401
     from lakekit.ingestion.run import IngestResult  # noqa: F401
     from lakekit.lake import (  # noqa: F401
         Lake,
+        compact,
         crawl,
         estimate,
         ingest,

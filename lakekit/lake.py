@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lakekit.catalog.history import History, QueryRecord
     from lakekit.catalog.sync import SyncResult
     from lakekit.engines import Engine, QueryResult
+    from lakekit.ingestion.compact import CompactResult
     from lakekit.ingestion.hashing import EarlyHashes
     from lakekit.ingestion.run import IngestResult
     from lakekit.ingestion.stream import StreamStatus
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Lake",
+    "compact",
     "crawl",
     "estimate",
     "ingest",
@@ -277,6 +279,38 @@ class Lake:
             stop=stop if stop is not None else threading.Event(),
         )
         return stream.run()
+
+    def compact(
+        self,
+        table: str,
+        *,
+        where: str | None = None,
+        target_file_size: str | int = "128MiB",
+        retain: str | float = "1h",
+        dry_run: bool = False,
+    ) -> CompactResult:
+        """Rewrite each partition of ``DB.TABLE`` that holds more than one small file (under
+        3/4 of ``target_file_size``) into files near the target, one atomic commit per
+        partition: every catalog reader sees its old files or its new ones.
+
+        Args:
+            where: a predicate on partition keys only (``"year = '2024' AND month = '03'"``).
+            target_file_size: the size files are written at (``128MiB``).
+            retain: how long superseded files stay for queries that listed them before the
+                switch (``1h``); ``0`` deletes them at once (local warehouses only).
+            dry_run: only the plan (partitions, files before and after, bytes); change nothing.
+
+        Returns:
+            :class:`~lakekit.ingestion.compact.CompactResult` (``to_dict()`` is the command's JSON).
+        """
+        from lakekit.ingestion.compact import compact_table, parse_retain
+        from lakekit.layout import parse_size
+
+        size = parse_size(target_file_size, "--target-file-size")
+        retain_seconds = parse_retain(retain)
+        catalog = self.reader if dry_run else self.catalog
+        return compact_table(storage=self.storage, catalog=catalog, table=table, where=where,
+                             target_file_size=size, retain_seconds=retain_seconds, dry_run=dry_run)
 
     # -- queries ---------------------------------------------------------------------------
     def plan(self, sql: str, *, price_per_tb: float | None = None) -> QueryPlan:
@@ -799,3 +833,20 @@ def sync(
     """Make ``DB.TABLE``'s catalog match its storage (:meth:`Lake.sync`)."""
     with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
         return lake.sync(table, dry_run=dry_run)
+
+
+def compact(
+    table: str,
+    *,
+    where: str | None = None,
+    target_file_size: str | int = "128MiB",
+    retain: str | float = "1h",
+    dry_run: bool = False,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    settings: Settings | None = None,
+    boto3_session: boto3.Session | None = None,
+) -> CompactResult:
+    """Compact ``DB.TABLE``'s small files, one atomic commit per partition (:meth:`Lake.compact`)."""
+    with open_lake(warehouse=warehouse, catalog=catalog, settings=settings, boto3_session=boto3_session) as lake:
+        return lake.compact(table, where=where, target_file_size=target_file_size, retain=retain, dry_run=dry_run)

@@ -128,8 +128,9 @@ class PartitionChange:
 
     - ``append``: nothing is replaced;
     - ``overwrite``: every current file is replaced (``--mode overwrite-partitions``);
-    - ``replace-files``: exactly ``replaced`` (compaction inputs); when one of them is
-      gone by the commit point (a racer replaced it), the change is dropped.
+    - ``replace-files``: exactly ``replaced`` (compaction inputs, matched by file name,
+      so files an append carried into another folder meanwhile still match); when one
+      of them is gone by the commit point (a racer replaced it), the change is dropped.
 
     ``values`` is ``()`` for an unpartitioned table, whose location then moves.
     """
@@ -187,15 +188,26 @@ def carried_files(current: Sequence[DataFile], change: PartitionChange) -> list[
     ['/a', '/b']
     >>> carried_files([f("/a")], PartitionChange((), "/n", (), REPLACE_FILES, frozenset({"/b"}))) is None
     True
+    >>> compaction = PartitionChange((), "/n", (), REPLACE_FILES, frozenset({"/c1/a"}))
+    >>> [x.uri for x in carried_files([f("/c2/a"), f("/c2/b")], compaction)]
+    ['/c2/b']
     """
     if change.mode == OVERWRITE:
         return []
     if change.mode == REPLACE_FILES:
-        uris = {f.uri for f in current}
-        if not change.replaced <= uris:
+        # By name: a file's name is unique in its table (it carries the id of the commit
+        # that wrote it) and stays when a commit carries it into a new folder, so an
+        # append that moved the partition meanwhile does not make the change stale.
+        names = {_name(f.uri) for f in current}
+        replaced = {_name(u) for u in change.replaced}
+        if not replaced <= names:
             return None
-        return [f for f in current if f.uri not in change.replaced]
+        return [f for f in current if _name(f.uri) not in replaced]
     return list(current)
+
+
+def _name(uri: str) -> str:
+    return uri.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def merge_columns(catalog_columns: Sequence[Column], writer_columns: Sequence[Column], table: str) -> list[Column]:

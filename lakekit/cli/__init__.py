@@ -136,7 +136,7 @@ def _register() -> None:
     """Attach the command modules; each owns one family of commands."""
     import importlib
 
-    for module in ("ingest", "tables", "sample", "query", "lint", "catalog", "history", "serverless"):
+    for module in ("ingest", "tables", "sample", "query", "lint", "catalog", "compact", "history", "serverless"):
         mod = importlib.import_module(f"lakekit.cli.{module}")
         for command in getattr(mod, "COMMANDS", []):
             main.add_command(command)
