@@ -200,8 +200,9 @@ def compact_table(
         # is finished first, and superseded files whose readers are done go
         done = commits.recover(storage, catalog)
         warnings.extend(done["warnings"])
+        collected = len(done["collected"])
         with contextlib.suppress(LakekitError):
-            collected = len(commits.collect_garbage(storage, catalog, found))
+            collected += len(commits.collect_garbage(storage, catalog, found))
         found = require_table(catalog, database, name)
     selected = _selected_partitions(found, catalog, where)
     plan = _plan(found, catalog, selected, target_file_size)
