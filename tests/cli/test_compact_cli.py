@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from lakekit.cli import main
-from tests.ingest.conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import subprocess
 from collections import Counter
 
 import lakekit
-from tests.ingest.conftest import LAKEKIT
-from tests.ingest.stream_helpers import StreamProcess
+from tests.helpers import LAKEKIT
+from tests.ingestion.stream_helpers import StreamProcess
 
 MINUTES = 60
 
