@@ -8,7 +8,8 @@ and check what every reader sees. Unset, a pause point costs one dictionary look
 The points, in the order a commit passes them (``docs/ingest.md`` lists what each
 reader sees after a kill at each):
 
-``parsed``, ``staged`` (ingest: records read, files written into the commit folder),
+``parsed``, ``staged`` (ingest: records read, files written into the commit folder;
+compaction: a partition's new files written),
 ``commit-locked`` (the catalog's write lock held: SQLite transaction or Glue lease),
 ``carried`` (files the partitions keep linked or copied into the new folders),
 ``commit-applied`` (inside the SQLite transaction, before COMMIT), ``logged`` (Glue:

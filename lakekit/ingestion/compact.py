@@ -41,7 +41,7 @@ from lakekit.catalog.base import REPLACE_FILES, Catalog, Commit, DataFile, Parti
 from lakekit.catalog.projection import is_projected
 from lakekit.errors import LakekitError, TrinoTypeError, UsageError
 from lakekit.ingestion import commit as commits
-from lakekit.ingestion.writer import PartitionedWriter, SplitBatch
+from lakekit.ingestion.writer import PartitionedWriter, SplitBatch, near_unique_columns
 from lakekit.names import parse_table_name
 from lakekit.pause import pause_point
 from lakekit.storage import Storage
@@ -63,6 +63,8 @@ SMALL_SHARE = 0.75
 MEMORY_BUDGET = 64 << 20
 #: input files read ahead of the writer (S3 round trips overlap; memory stays bounded)
 READ_AHEAD = 8
+#: rows the writer looks at to choose its dictionary columns (an ingest's sample)
+DICTIONARY_SAMPLE_ROWS = 20_000
 #: the time grains lakekit partitions by, in order: their values make the writer's key
 _GRAINS = ("year", "month", "day")
 
@@ -343,7 +345,7 @@ def _compact_partition(storage: Storage, catalog: Catalog, table: Table, part: P
     key = _writer_key(keys, part.values)
     schema = _target_schema(table, part.inputs)
     try:
-        for data in _read_in_order(storage, part.inputs):
+        for data in _with_dictionary_choice(writer, _read_in_order(storage, part.inputs)):
             data = _conform(data, schema, table)
             if data.num_rows:
                 writer.add_split(SplitBatch(data, [(key, 0, data.num_rows)]))
@@ -412,6 +414,28 @@ def _conform(data: pa.Table, schema: pa.Schema, table: Table) -> pa.Table:
         raise LakekitError(f"cannot compact {table.qualified_name}: a file holds columns the table does not know "
                            f"({', '.join(sorted(extra))}); nothing was committed")
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _with_dictionary_choice(writer: PartitionedWriter, tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Let the writer choose its dictionary columns from as many rows as an ingest's first
+    block gives it: small inputs alone would look dictionary-friendly, and a dictionary
+    over unique ids makes the compacted file larger than its inputs."""
+    sample: list[pa.Table] = []
+    rows = 0
+    for data in tables:
+        if writer.no_dictionary is None:
+            sample.append(data)
+            rows += data.num_rows
+            if rows < DICTIONARY_SAMPLE_ROWS:
+                continue
+            writer.no_dictionary = near_unique_columns(pa.concat_tables(sample, promote_options="default"))
+            yield from sample
+            sample = []
+        else:
+            yield data
+    if sample:
+        writer.no_dictionary = near_unique_columns(pa.concat_tables(sample, promote_options="default"))
+        yield from sample
 
 
 def _read_in_order(storage: Storage, files: Sequence[DataFile]) -> Iterator[pa.Table]:

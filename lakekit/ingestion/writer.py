@@ -165,7 +165,7 @@ class PartitionedWriter:
         if split.table.num_rows == 0:
             return
         if self.no_dictionary is None:
-            self.no_dictionary = _near_unique_columns(split.table)
+            self.no_dictionary = near_unique_columns(split.table)
         # The slices share the sorted batch's memory, which is freed when the last of
         # them is written: that is what the budget counts.
         batch = _Batch(split.table.nbytes, len(split.runs))
@@ -375,7 +375,7 @@ class PartitionedWriter:
         self._remove_spool()
 
 
-def _near_unique_columns(table: pa.Table, sample: int = 20_000) -> set[str]:
+def near_unique_columns(table: pa.Table, sample: int = 20_000) -> set[str]:
     """Columns more than half of whose values differ, judged on the first rows."""
     head = table.slice(0, sample)
     out = set()
