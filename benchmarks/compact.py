@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))
 
 TABLE = "bench.events"
 #: records a file of ~10 KiB holds (measured: zstd Parquet of these synthetic events)
-RECORDS_PER_FILE = 170
+RECORDS_PER_FILE = 152
 
 
 def _session(rtt_ms: float):
