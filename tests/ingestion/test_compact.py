@@ -26,10 +26,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import lakekit
-from tests.helpers import LAKEKIT, write_jsonl
+from tests.helpers import LAKEKIT, ROOT, write_jsonl
 from tests.readers import _s3_keys, athena_locations, flatten, local_files, local_locations, rows_seen
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TABLE = "c.t"
 
 
@@ -128,7 +127,7 @@ def _start_query_loop(lake, tmp_path) -> tuple[subprocess.Popen, str]:
     script.write_text(QUERY_LOOP)
     stop = str(tmp_path / "stop")
     with open(stop + ".err", "w") as err:  # a file, not a pipe: a full pipe would stall the loop
-        proc = subprocess.Popen([sys.executable, str(script), lake.kind, lake.warehouse, lake.catalog, stop, REPO],
+        proc = subprocess.Popen([sys.executable, str(script), lake.kind, lake.warehouse, lake.catalog, stop, str(ROOT)],
                                 env=dict(os.environ), stderr=err)
     return proc, stop
 
