@@ -197,3 +197,6 @@ def local_catalog_path(warehouse: str) -> str:
 
 
 SPOOL_PREFIX = "lakekit-spool-"
+#: the folder, in a commit's staging folder, where the writer spills small partitions'
+#: rows while an ingest runs (hidden: its name starts with ``_``; removed before the commit)
+SPILL_FOLDER = "_spill"

@@ -1,9 +1,13 @@
 """Partitioned Parquet writing under a memory budget.
 
 Rows are buffered per partition and written out as row groups. A partition's buffer
-becomes a row group when it reaches the row-group size; when all buffers together pass
-the memory budget, the largest are written first, so memory stays bounded however many
-partitions the input touches. A file is closed when it reaches the target file size.
+becomes a row group when it reaches the row-group size. When all buffers together pass
+the memory budget, the largest are written first, and the buffers too small to make a
+row group worth reading are *spilled*: appended, as Arrow IPC, to one local spill file
+and read back when their partition has gathered enough rows or the ingest ends. So
+memory stays bounded however many partitions the input touches, and a partition that
+receives a few rows from every block still ends in one file of full row groups rather
+than many files of tiny ones. A file is closed when it reaches the target file size.
 Files are written under a staging prefix and only moved into the table at commit.
 
 Encoding a row group (dictionary, statistics, zstd) is the costliest step after
@@ -16,6 +20,7 @@ memory budget counts rows until their lane has written them.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import shutil
 import tempfile
@@ -34,7 +39,7 @@ from lakekit.ingestion.arrays import int64_values
 from lakekit.ingestion.schema import partition_values
 from lakekit.names import check_partition_value
 from lakekit.parquet import stats_from_metadata
-from lakekit.paths import SPOOL_PREFIX, join, partition_path
+from lakekit.paths import SPILL_FOLDER, SPOOL_PREFIX, join, partition_path
 from lakekit.storage import Storage
 
 
@@ -99,9 +104,28 @@ class _Batch:
 
 @dataclass
 class _Buffer:
-    tables: list[pa.Table] = field(default_factory=list)
+    #: (sorted batch, first row, rows) of each run of this partition's rows. Kept as
+    #: positions, not slices: a slice is a native table of its own, about 4 KB for ten
+    #: columns outside Arrow's memory pool and the budget, and a few rows of each block
+    #: waiting in thousands of partitions made those slices most of the process's memory.
+    runs: list[tuple[pa.Table, int, int]] = field(default_factory=list)
     batches: list[_Batch] = field(default_factory=list)
+    #: Arrow bytes, estimated from each slice's share of its batch's rows: a slice's own
+    #: ``nbytes`` costs tens of microseconds, and thousands of slices are cut per block
     nbytes: int = 0
+
+
+@dataclass
+class _Spilled:
+    """A partition's rows in the spill file: the (offset, length) of each IPC stream, oldest first."""
+
+    runs: list[tuple[int, int]] = field(default_factory=list)
+    nbytes: int = 0  # estimated Arrow bytes once read back
+
+
+#: Arrow bytes under which a partition's buffer is spilled rather than written as a row
+#: group when memory runs short (about 64 KiB of Parquet at the usual 4x expansion).
+SPILL_BELOW = 256 << 10
 
 
 #: Threads encoding Parquet: one per core of the machines lakekit is sized for; more
@@ -158,6 +182,12 @@ class PartitionedWriter:
         self._lanes_open: dict[int, None] = {}  # in the order they were opened
         self._lock = threading.Lock()
         self._written = threading.Condition(self._lock)
+        self.spill_below = SPILL_BELOW
+        self.spilled: dict[int, _Spilled] = {}
+        self.spilled_bytes = 0  # bytes appended to the spill file (for the report and tests)
+        self._spill_path: str | None = None
+        self._spill_out: pa.NativeFile | None = None
+        self._spill_fd: int | None = None
 
     # -- input ---------------------------------------------------------------------------
     def add_split(self, split: SplitBatch) -> None:
@@ -171,31 +201,45 @@ class PartitionedWriter:
         batch = _Batch(split.table.nbytes, len(split.runs))
         with self._lock:  # encoder threads subtract what they have written
             self.buffered_bytes += batch.nbytes
+        rows = split.table.num_rows
         for key, start, length in split.runs:
-            piece = split.table if length == split.table.num_rows else split.table.slice(start, length)
-            self._append(key, piece, batch)
+            self._append(key, (split.table, start, length), batch, batch.nbytes * length // rows)
         if self.buffered_bytes > self.memory_budget:
             self._relieve_memory()
 
-    def _append(self, key: int, table: pa.Table, batch: _Batch) -> None:
+    def _append(self, key: int, run: tuple[pa.Table, int, int], batch: _Batch, nbytes: int) -> None:
         buf = self.buffers.setdefault(key, _Buffer())
-        buf.tables.append(table)
+        buf.runs.append(run)
         buf.batches.append(batch)
-        buf.nbytes += table.nbytes
+        buf.nbytes += nbytes
         open_file = self.open_files.get(key)
         room = self.target_file_size - (open_file.bytes_written if open_file else 0)
-        if buf.nbytes / self.expansion >= min(self.row_group_bytes, max(room, 64 << 10)):
+        if self._gathered(key) / self.expansion >= min(self.row_group_bytes, max(room, 64 << 10)):
             self._flush(key)
+
+    def _gathered(self, key: int) -> int:
+        """The Arrow bytes a partition holds, in memory and spilled."""
+        buf, spilled = self.buffers.get(key), self.spilled.get(key)
+        return (buf.nbytes if buf else 0) + (spilled.nbytes if spilled else 0)
 
     def _relieve_memory(self) -> None:
         """Hand the largest buffers to their lanes until the rows not yet handed over are
-        under half the budget, then wait while rows held (handed over or not) are over it."""
+        under half the budget, spill the buffers too small for a row group of their own,
+        then wait while rows held (handed over or not) are over the budget.
+
+        Spilling the small ones matters most: each sorted batch is held until the last
+        of its slices is gone, so a few rows of every block waiting in thousands of
+        partitions would otherwise hold every block in memory."""
         waiting = sum(b.nbytes for b in self.buffers.values())
+        small = []
         for key in sorted(self.buffers, key=lambda k: self.buffers[k].nbytes, reverse=True):
-            if waiting <= self.memory_budget // 2:
-                break
-            waiting -= self.buffers[key].nbytes
-            self._flush(key)
+            if self._gathered(key) < self.spill_below:
+                small.append(key)
+            elif waiting > self.memory_budget // 2:
+                waiting -= self.buffers[key].nbytes
+                self._flush(key)
+        if small:
+            self._spill(small)
         with self._written:
             while self.buffered_bytes > self.memory_budget and self._in_flight():
                 self._written.wait(0.05)
@@ -238,20 +282,81 @@ class PartitionedWriter:
         self.open_files[key] = f
         return f
 
+    # -- spilling ------------------------------------------------------------------------
+    def _spill(self, keys: list[int]) -> None:
+        """Append the buffers of ``keys`` to the spill file and let their batches go."""
+        out = self._spill_output()
+        released: list[_Batch] = []
+        for key in keys:
+            buf = self.buffers.pop(key)
+            table = _concat(_slices(buf.runs))
+            start = out.tell()
+            with pa.ipc.new_stream(out, table.schema) as stream:  # closes the stream, not the file
+                stream.write_table(table)
+            spilled = self.spilled.setdefault(key, _Spilled())
+            spilled.runs.append((start, out.tell() - start))
+            spilled.nbytes += buf.nbytes
+            released.extend(buf.batches)
+        self.spilled_bytes = out.tell()
+        self._release(released)
+
+    def _spill_output(self) -> pa.NativeFile:
+        """The spill file, created on first use. For a local warehouse it sits in the
+        commit's own staging folder (a hidden ``_spill`` folder, removed before the
+        commit; a killed ingest's staging folder is removed by the next writer's
+        recovery); for S3, in the local spool."""
+        if self._spill_out is None:
+            if self.spool:
+                folder = self.spool
+            else:
+                folder = os.path.join(self.storage.backend_for(self.staging_root).path(self.staging_root), SPILL_FOLDER)
+                os.makedirs(folder, exist_ok=True)
+            self._spill_path = os.path.join(folder, f"spill-{self.ingest_id}.arrows")
+            self._spill_out = pa.OSFile(self._spill_path, "wb")  # unbuffered: readers see each write
+            self._spill_fd = os.open(self._spill_path, os.O_RDONLY)
+        return self._spill_out
+
+    def _read_spilled(self, spilled: _Spilled) -> list[pa.Table]:
+        """A partition's spilled rows, read back on its lane (``os.pread`` is safe across threads)."""
+        return [pa.ipc.open_stream(os.pread(self._spill_fd, length, offset)).read_all()
+                for offset, length in spilled.runs]
+
+    def _remove_spill(self) -> None:
+        if self._spill_out is not None:
+            self._spill_out.close()
+            os.close(self._spill_fd)
+            self._spill_out = self._spill_fd = None
+        if self._spill_path is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._spill_path)
+                if not self.spool:
+                    os.rmdir(os.path.dirname(self._spill_path))
+            self._spill_path = None
+
+    def _release(self, batches: list[_Batch]) -> None:
+        """Slices of these batches are gone from memory: a batch whose last slice went is freed."""
+        with self._written:
+            for batch in batches:
+                batch.pending -= 1
+                if batch.pending == 0:
+                    self.buffered_bytes -= batch.nbytes
+            self._written.notify_all()
+
     def _flush(self, key: int) -> None:
-        """Hand a partition's buffer to its lane, opening a file for it if it has none
-        (closing another lane's file first when too many are open)."""
-        buf = self.buffers.pop(key, None)
-        if buf is None or not buf.tables:
+        """Hand a partition's rows (spilled and buffered) to its lane, opening a file for
+        it if it has none (closing another lane's file first when too many are open)."""
+        buf = self.buffers.pop(key, None) or _Buffer()
+        spilled = self.spilled.pop(key, None)
+        if not buf.runs and spilled is None:
             return
-        table = pa.concat_tables(buf.tables, promote_options="default") if len(buf.tables) > 1 else buf.tables[0]
         if key not in self._lanes_open and len(self._lanes_open) >= self.max_open_files:
             # Too many partitions open at once: close the one opened first (its lane
             # finishes its writes before).
             victim = next(iter(self._lanes_open))
             self._submit(victim, self._close_lane, victim)
         self._lanes_open[key] = None
-        self._submit(key, self._write, key, table, buf.batches)
+        nbytes = buf.nbytes + (spilled.nbytes if spilled else 0)
+        self._submit(key, self._write, key, buf.runs, spilled, nbytes, buf.batches)
 
     def _submit(self, key: int, fn, *args) -> None:
         """Run ``fn`` on an encoder thread after the lane's previous task."""
@@ -286,20 +391,19 @@ class PartitionedWriter:
         while self._pending:
             self._pending.popleft().result()
 
-    def _write(self, key: int, table: pa.Table, batches: list[_Batch]) -> None:
-        """Write rows to a partition's files, on its lane: a file that fills is closed and
-        the rest goes on in the next."""
+    def _write(self, key: int, runs: list[tuple[pa.Table, int, int]], spilled: _Spilled | None, nbytes: int,
+               batches: list[_Batch]) -> None:
+        """Write rows to a partition's files, on its lane, spilled rows first (they came
+        first): a file that fills is closed and the rest goes on in the next."""
         try:
-            self._write_rows(key, table)
+            tables = _slices(runs)
+            if spilled is not None:
+                tables = self._read_spilled(spilled) + tables
+            self._write_rows(key, _concat(tables), nbytes)
         finally:
-            with self._written:
-                for batch in batches:
-                    batch.pending -= 1
-                    if batch.pending == 0:
-                        self.buffered_bytes -= batch.nbytes
-                self._written.notify_all()
+            self._release(batches)
 
-    def _write_rows(self, key: int, table: pa.Table) -> None:
+    def _write_rows(self, key: int, table: pa.Table, nbytes: int) -> None:
         f = self.open_files.get(key)
         if f is not None and f.schema != table.schema:
             # The table gained a column since this file was opened: a Parquet file has
@@ -308,19 +412,21 @@ class PartitionedWriter:
         while table is not None and table.num_rows:
             f = self.open_files.get(key) or self._open(key, table.schema)
             room = self.target_file_size - f.bytes_written
-            estimate = table.nbytes / self.expansion
-            part, table = table, None
+            estimate = nbytes / self.expansion
+            part, table, part_bytes = table, None, nbytes
             if estimate > room * 1.05 and part.num_rows > 1:
                 # More than the file has room for: fill this file, the rest starts the next.
                 fit = max(1, int(part.num_rows * room / estimate))
+                part_bytes = nbytes * fit // part.num_rows
+                nbytes -= part_bytes
                 part, table = part.slice(0, fit), part.slice(fit)
             before = f.sink.tell()
             f.writer.write_table(part, row_group_size=max(part.num_rows, 1))
             f.bytes_written = f.sink.tell()
             written = f.bytes_written - before
-            if written > 0 and part.nbytes > 0:
+            if written > 0 and part_bytes > 0:
                 # Lanes share one estimate; a lost update between two of them is harmless.
-                self.expansion = 0.7 * self.expansion + 0.3 * (part.nbytes / written)
+                self.expansion = 0.7 * self.expansion + 0.3 * (part_bytes / written)
             if f.bytes_written >= self.target_file_size * 0.95 or table is not None:
                 self._close(key)
 
@@ -345,7 +451,7 @@ class PartitionedWriter:
 
     def close(self) -> list[StagedFile]:
         """Write every buffer and close every file; returns the staged files."""
-        for key in list(self.buffers):
+        for key in list(self.buffers) + list(self.spilled):
             self._flush(key)
         for key in list(self._lanes_open):
             self._submit(key, self._close_lane, key)
@@ -353,6 +459,7 @@ class PartitionedWriter:
             self._drain()
         finally:
             self._encoders.shutdown(wait=True)
+            self._remove_spill()
         self._remove_spool()
         # Lanes finish in any order; the list is in file-name order, the same every run.
         self.staged.sort(key=lambda s: s.final_uri)
@@ -372,7 +479,18 @@ class PartitionedWriter:
                 pass
         self.open_files.clear()
         self.buffers.clear()
+        self.spilled.clear()
+        self._remove_spill()
         self._remove_spool()
+
+
+def _slices(runs: list[tuple[pa.Table, int, int]]) -> list[pa.Table]:
+    return [table if rows == table.num_rows else table.slice(start, rows) for table, start, rows in runs]
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    # promote: a column first seen in a later block is null in the earlier rows
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
 
 
 def near_unique_columns(table: pa.Table, sample: int = 20_000) -> set[str]:
