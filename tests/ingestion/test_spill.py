@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lakekit
-from tests.ingest.conftest import read_back_duckdb, read_back_pyarrow, visible_data_files, write_jsonl
+from tests.helpers import read_back_duckdb, read_back_pyarrow, visible_data_files, write_jsonl
 
 BASE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 DAYS = 2000
