@@ -12,14 +12,19 @@ the framer counts fields itself.
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from lakekit.ingestion.arrays import bool_mask
 from lakekit.ingestion.framing import MAX_NESTING, may_be_too_deep, nesting_depth, refrain_damaged, split_values
 from lakekit.ingestion.sources import Block
 from lakekit.ingestion.values import NULL_MARKERS
@@ -239,8 +244,15 @@ def parse_block(block: Block, parser: Callable[[bytes], pa.Table], csv: bool = F
         _parse_csv_records(records, parser, block, out)
         return out
     records = _unframed_aside(records, block.source.name, out)
+    before = len(out.rejects)
+    records = _wrong_kinds_aside(records, getattr(parser, "schema", None), block.source.name, out)
     if records:
         splitter = _Splitter(records, parser, block.source.name, out)
+        if len(out.rejects) > before:
+            # The bad records the pre-pass could name are out: most likely the rest
+            # parses in one call, and one failed attempt costs no more than the
+            # doubling windows would have.
+            splitter.window = splitter.LARGE
         splitter.run(0, len(records))
         splitter.finish()
     _merge_pieces(out)
@@ -343,6 +355,106 @@ def _unframed_aside(records: Sequence[tuple[int, bytes]], source: str, out: Pars
     return kept
 
 
+#: the JSON kind pyarrow's reader expects for a column of each type, as its errors name them
+def _expected_kind(t: pa.DataType) -> str | None:
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return "array"
+    if pa.types.is_struct(t):
+        return "object"
+    return None  # other types: the parser decides
+
+
+#: the characters a JSON value of each kind can start with
+_KIND_STARTS = {"number": "-0-9", "string": '"', "boolean": "tf", "array": r"\[", "object": "{"}
+_ALL_STARTS = "".join(_KIND_STARTS.values())
+
+
+class _Pairs(list):
+    """A JSON object's (key, value) pairs in document order, duplicates kept."""
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object" if isinstance(value, _Pairs) else "array"
+
+
+def _wrong_kinds_aside(records: list[tuple[int, bytes]], schema: pa.Schema | None, source: str,
+                       out: Parsed) -> list[tuple[int, bytes]]:
+    """Reject, in one pass over a failing block, the records whose value for a known
+    column has the wrong JSON kind (``"user_id": "n/a"`` in a bigint column), with the
+    error pyarrow's reader gives for them; returns the other records.
+
+    This is the commonest bad record after a truncated line, and finding each by
+    parsing costs a parser call per record. A regular expression over all lines at
+    once (Arrow's RE2 kernel) picks the candidates; each is decoded with ``json``,
+    and rejected only when that settles what pyarrow would say: valid JSON whose
+    first top-level field pyarrow would refuse is a known column of the wrong kind,
+    every field before it known, flat and of the right kind. Anything less certain
+    stays for the parser, which names its error itself.
+    """
+    kinds = {f.name: k for f in schema or [] if (k := _expected_kind(f.type)) is not None} if schema else {}
+    if not kinds or len(records) < 2:
+        return records
+    pattern = "|".join(
+        f'{re.escape(json.dumps(name))}\\s*:\\s*[{_ALL_STARTS.replace(_KIND_STARTS[kind], "")}]'
+        for name, kind in kinds.items())
+    offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum([len(raw) for _, raw in records], out=offsets[1:])
+    lines = pa.Array.from_buffers(pa.large_string(), len(records),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(raw for _, raw in records))])
+    candidates = np.flatnonzero(bool_mask(pc.match_substring_regex(lines, pattern)))
+    if not len(candidates):
+        return records
+    decoder = json.JSONDecoder(object_pairs_hook=_Pairs)
+    rejected = set()
+    for i in candidates.tolist():
+        line, raw = records[i]
+        message = _wrong_kind(raw, kinds, decoder)
+        if message is not None:
+            out.rejects.append(Reject(source, line, message, raw))
+            rejected.add(i)
+    if not rejected:
+        return records
+    return [r for i, r in enumerate(records) if i not in rejected]
+
+
+def _wrong_kind(raw: bytes, kinds: dict[str, str], decoder) -> str | None:
+    """pyarrow's error for a record refused for a known column's kind, or None when not certain."""
+    if b"\\u" in raw or b"NaN" in raw or b"Infinity" in raw:
+        return None  # escapes and literals the two decoders may judge differently
+    try:
+        pairs = decoder.decode(raw.decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(pairs, _Pairs) or len({k for k, _ in pairs}) != len(pairs):
+        return None
+    for key, value in pairs:
+        expected = kinds.get(key)
+        if expected is None:
+            return None  # a field the schema does not know: its type is inferred with the others
+        kind = _kind(value)
+        if kind == "null":
+            continue
+        if kind != expected:
+            return f"JSON parse error: Column(/{key}) changed from {expected} to {kind}"
+        if kind in ("array", "object"):
+            return None  # nested values: their own fields may be refused first
+    return None
+
+
 class _Splitter:
     """Parses the records of a failing block in windows, setting bad ones aside.
 
@@ -355,12 +467,11 @@ class _Splitter:
     SMALL, LARGE = 128, 1 << 16
 
     def __init__(self, records: Sequence[tuple[int, bytes]], parser, source: str, out: Parsed):
+        self.records = records
         self.lines = [line for line, _ in records]
         self.raws = [raw for _, raw in records]
         self.parser, self.source, self.out = parser, source, out
-        self.offsets = [0]
-        for raw in self.raws:
-            self.offsets.append(self.offsets[-1] + len(raw) + 1)
+        self.offsets = [0, *itertools.accumulate(len(raw) + 1 for raw in self.raws)]
         self.view = memoryview(b"\n".join(self.raws) + b"\n")
         self.window = self.SMALL
         #: runs known good (they came before a bad record in a failed window), parsed
@@ -375,6 +486,8 @@ class _Splitter:
         self.out.rejects.append(Reject(self.source, self.lines[i], message, self.raws[i]))
 
     def _records(self, i: int, j: int) -> list[tuple[int, bytes]]:
+        if i == 0 and j == len(self.raws):
+            return list(self.records)  # the whole block in one window: the common case
         return list(zip(self.lines[i:j], self.raws[i:j]))
 
     def _several_values(self, i: int, table: pa.Table) -> None:
