@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from lakekit.errors import UsageError, first_line
 
 PARTITION_GRAINS = ("year", "month", "day")
@@ -125,6 +123,8 @@ def parse_layout(data: Mapping[str, Any], path: str = "<layout>") -> Layout:
 
 
 def load_layout(path: str) -> Layout:
+    import yaml  # only a command given a layout file pays for the YAML parser
+
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f)

@@ -12,7 +12,7 @@ import sys
 import pyarrow.parquet as pq
 
 HEAVY = ("pyarrow", "numpy", "duckdb", "boto3", "botocore", "sqlglot", "pandas", "rich", "yaml")
-NOT_FOR_INGEST = ("duckdb", "boto3", "botocore", "sqlglot", "pandas", "pyarrow.dataset", "lakekit.plan",
+NOT_FOR_INGEST = ("duckdb", "boto3", "botocore", "sqlglot", "pandas", "yaml", "rich", "pyarrow.dataset", "lakekit.plan",
                   "lakekit.engines", "lakekit.lint", "lakekit.sql")
 
 
