@@ -27,8 +27,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
 # Deeper than this, a record cannot be written (Parquet and Arrow's schema
 # serialisation give out near 200 levels, pyarrow's JSON reader crashes near 10,000).
 MAX_NESTING = 100
@@ -245,11 +243,10 @@ def may_be_too_deep(data: bytes, records: int) -> bool:
     """A cheap bound: can any record in ``data`` nest deeper than MAX_NESTING?
 
     Every JSON object record has at least one ``{``, so the openers beyond one a
-    record bound the depth of the deepest one. One vectorised pass, no parse: ``[``
-    (0x5B) and ``{`` (0x7B) are the only bytes that become 0x7B with bit 0x20 set.
+    record bound the depth of the deepest one. Two ``bytes.count`` passes (memchr
+    speed, nothing allocated), no parse.
     """
-    openers = int(np.count_nonzero((np.frombuffer(data, np.uint8) | 0x20) == 0x7B))
-    return openers - records >= MAX_NESTING
+    return data.count(b"{") + data.count(b"[") - records >= MAX_NESTING
 
 
 def split_values(text: str) -> list[tuple[int, str]] | None:
