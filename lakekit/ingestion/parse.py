@@ -346,6 +346,9 @@ def _unframed_aside(records: Sequence[tuple[int, bytes]], source: str, out: Pars
     """
     kept = []
     for line, raw in records:
+        if raw[:1] == b"{" and raw[-1:] == b"}":  # nearly every record: no copy to strip
+            kept.append((line, raw))
+            continue
         body = raw.strip()
         if body[:1] == b"{" and body[-1:] == b"}":
             kept.append((line, raw))
@@ -411,10 +414,10 @@ def _wrong_kinds_aside(records: list[tuple[int, bytes]], schema: pa.Schema | Non
     pattern = "|".join(
         f'{re.escape(json.dumps(name))}\\s*:\\s*[{_ALL_STARTS.replace(_KIND_STARTS[kind], "")}]'
         for name, kind in kinds.items())
-    offsets = np.zeros(len(records) + 1, dtype=np.int64)
-    np.cumsum([len(raw) for _, raw in records], out=offsets[1:])
-    lines = pa.Array.from_buffers(pa.large_string(), len(records),
-                                  [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(raw for _, raw in records))])
+    raws = [raw for _, raw in records]
+    offsets = np.zeros(len(raws) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, raws), dtype=np.int64, count=len(raws)), out=offsets[1:])
+    lines = pa.Array.from_buffers(pa.large_string(), len(raws), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(raws))])
     candidates = np.flatnonzero(bool_mask(pc.match_substring_regex(lines, pattern)))
     if not len(candidates):
         return records
