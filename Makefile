@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench docs clean
+.PHONY: install test demo bench bench-ingest docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/estimate.py --runs 3
 	$(BIN)/python benchmarks/catalog.py --repeat 3
 	$(BIN)/python benchmarks/lint.py
+
+# The ingest benchmark alone, as docs/performance.md reports it (about 15 minutes on
+# a quiet 2-core machine); prints the table and writes it to ingest-report.md.
+bench-ingest: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[aws,dev,bench]"
+	$(BIN)/python benchmarks/ingest.py --records 2000000 --repeat 3 --out ingest-report.md
 
 clean:
 	rm -rf $(VENV) demo lake .lakekit
