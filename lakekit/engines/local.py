@@ -22,7 +22,7 @@ How a query runs:
   pyarrow datasets (pyarrow's S3 filesystem, boto3's endpoint and credentials)
   registered in DuckDB, which pushes projections and filters into them.
 * Bytes actually read: DuckDB's profiler counts the bytes its file system reads
-  (``io.total_bytes_read``); for S3 a counting pyarrow file system does.
+  (``io.total_bytes_read``); reads through pyarrow's native S3 file system are not counted.
 """
 
 from __future__ import annotations
@@ -189,7 +189,9 @@ class LocalEngine:
                 timer.cancel()
             self._drop_views(con, views)
         seconds = time.perf_counter() - started
-        bytes_read = _bytes_read(profile) + sum(c.bytes_read for c in counters)
+        # DuckDB counts what it reads from local files; reads through pyarrow's native S3
+        # file system are counted by nobody, so a query over S3 reports no figure, not 0.
+        bytes_read = None if counters else _bytes_read(profile)
         from lakekit.sql.trino.arrow import shape_result
 
         return EngineResult(
@@ -293,9 +295,15 @@ class LocalEngine:
     def _create_s3_view(self, con, view: str, plan: ScanPlan, counters: list) -> list[str]:
         import pyarrow.dataset as ds
 
-        handler = _CountingHandler(s3_filesystem(self._session))
+        native = s3_filesystem(self._session)
+        handler = _CountingHandler(native)
         counters.append(handler)
-        fs = pafs.PyFileSystem(handler)
+        # DuckDB scans the datasets on its own threads: through a Python file-system
+        # handler those threads call back into Python while pyarrow's I/O pool waits on
+        # them, and a query over S3 could hang for good (seen under a 16-way ingest).
+        # So the scan reads through pyarrow's native S3 file system, and the counting
+        # handler serves only the footers and file facts read here, on this thread.
+        fs = native
         table = plan.table
         pseudo = _pseudo_columns(plan)
         facts = _s3_file_facts(plan, handler) if pseudo else {}

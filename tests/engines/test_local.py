@@ -53,12 +53,13 @@ def test_partitions_outside_key_value_folders(tmp_path):
     assert one.estimate.tables[0].partitions_scanned == 1
 
 
-def test_s3_warehouse_reads_through_pyarrow_and_counts_bytes(aws, tmp_path):
+def test_s3_warehouse_reads_through_pyarrow_and_reports_no_byte_count(aws, tmp_path):
     settings, _ = s3_table_by_year(tmp_path, "lake", {"2023": 1000, "2024": 1000}, success_markers=True)
     result = run_query("SELECT year, sum(x) AS total FROM db.t WHERE year = '2024' GROUP BY year", settings=settings)
     assert result.table.to_pylist() == [{"year": "2024", "total": 499500}]
     assert result.estimate.tables[0].files_scanned == 1
-    assert result.actual.bytes_scanned > 0
+    # pyarrow's native S3 reads are counted by nobody: no figure rather than a wrong one
+    assert result.actual.bytes_scanned is None
     # a query only reads: the footers it read are not written into the catalog
     catalog = catalog_at(settings.catalog_path)
     assert catalog.list_files("db", "t") == []
