@@ -196,3 +196,17 @@ def measure(
             stderr=err.read().decode("utf-8", "replace"),
             timed_out=timed_out.is_set(),
         )
+
+
+def rtt_session(rtt_ms: float):
+    """A boto3 session; with ``rtt_ms`` > 0 every request first sleeps that long (a
+    simulated round trip to AWS, for benchmarks against a local moto server)."""
+    import boto3
+
+    session = boto3.Session()
+    if rtt_ms > 0:
+        def simulated_round_trip(**_):
+            time.sleep(rtt_ms / 1000)
+
+        session.events.register("before-send", simulated_round_trip)
+    return session

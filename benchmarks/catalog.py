@@ -50,25 +50,12 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from _baselines import awswrangler_ingest  # noqa: E402
-from _measure import measure  # noqa: E402
+from _measure import measure, rtt_session  # noqa: E402
 
 PYTHON = sys.executable
 LAKEKIT = str(Path(sys.executable).with_name("lakekit"))
 BUCKET = "bench"
 TARGET_RATIO_WITH_RTT = 4.0
-
-
-def _session(rtt_ms: float):
-    """A boto3 session; with ``rtt_ms`` > 0 every request first sleeps that long."""
-    import boto3
-
-    session = boto3.Session()
-    if rtt_ms > 0:
-        def simulated_round_trip(**_):
-            time.sleep(rtt_ms / 1000)
-
-        session.events.register("before-send", simulated_round_trip)
-    return session
 
 
 def _partition_values(n: int) -> list[tuple[str, str, str]]:
@@ -103,7 +90,7 @@ def register_with_lakekit(n: int, rtt_ms: float) -> float:
 
     table = _make_table("lk")
     parts = [Partition(v, f"{table.location}/year={v[0]}/month={v[1]}/day={v[2]}") for v in _partition_values(n)]
-    catalog = GlueCatalog(Settings(warehouse=f"s3://{BUCKET}/lake", catalog="glue"), boto3_session=_session(rtt_ms))
+    catalog = GlueCatalog(Settings(warehouse=f"s3://{BUCKET}/lake", catalog="glue"), boto3_session=rtt_session(rtt_ms))
     started = time.perf_counter()
     catalog.add_partitions("bench", "lk", parts)
     seconds = time.perf_counter() - started
@@ -116,7 +103,7 @@ def register_with_awswrangler(n: int, rtt_ms: float) -> float:
 
     table = _make_table("wr")
     values = {f"{table.location}/year={v[0]}/month={v[1]}/day={v[2]}/": list(v) for v in _partition_values(n)}
-    session = _session(rtt_ms)
+    session = rtt_session(rtt_ms)
     started = time.perf_counter()
     # columns_types: the partitions carry the table's columns, as lakekit's do and as
     # wr.s3.to_parquet(dataset=True, database=...) registers them

@@ -42,21 +42,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from _measure import rtt_session  # noqa: E402
+
 TABLE = "bench.events"
 #: records a file of ~10 KiB holds (measured: zstd Parquet of these synthetic events)
 RECORDS_PER_FILE = 152
-
-
-def _session(rtt_ms: float):
-    import boto3
-
-    session = boto3.Session()
-    if rtt_ms > 0:
-        def simulated_round_trip(**_):
-            time.sleep(rtt_ms / 1000)
-
-        session.events.register("before-send", simulated_round_trip)
-    return session
 
 
 def _source(path: Path, files: int, partitions: int) -> int:
@@ -120,7 +110,7 @@ def run(backend: str, files: int, partitions: int, rtt_ms: float, work: Path) ->
         import boto3
 
         boto3.client("s3").create_bucket(Bucket="bench")
-        warehouse, catalog, session = "s3://bench/lake", "glue", _session(rtt_ms)
+        warehouse, catalog, session = "s3://bench/lake", "glue", rtt_session(rtt_ms)
     source = work / "events.jsonl"
     records = _source(source, files, partitions)
     with open_lake(warehouse=warehouse, catalog=catalog) as lake:
