@@ -542,13 +542,8 @@ def run_duckdb(dataset: Dataset, label: str, workdir: Path, timeout: float) -> R
     return run
 
 
-def run_duckdb_csv(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
-    run = Run("DuckDB COPY", label, dataset)
-    out = workdir / "out" / f"duckdb-{dataset.path.stem}"
-    shutil.rmtree(out, ignore_errors=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    argv = [PYTHON, __file__, "--child", "duckdb-csv", str(dataset.path), str(out)] + (
-        ["--multiline"] if "multi-line" in label else [])
+def _run_and_count(run: Run, argv: list[str], out: Path, dataset: Dataset, workdir: Path, timeout: float) -> Run:
+    """Run a competitor's child process, then check its output has every good record."""
     run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
     if not run.ok:
         run.check = f"FAILED ({run.measurement.failure()})"
@@ -558,6 +553,16 @@ def run_duckdb_csv(dataset: Dataset, label: str, workdir: Path, timeout: float) 
     run.check = f"{run.rows_out:,} rows read back"
     shutil.rmtree(out, ignore_errors=True)
     return run
+
+
+def run_duckdb_csv(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    run = Run("DuckDB COPY", label, dataset)
+    out = workdir / "out" / f"duckdb-{dataset.path.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [PYTHON, __file__, "--child", "duckdb-csv", str(dataset.path), str(out)] + (
+        ["--multiline"] if "multi-line" in label else [])
+    return _run_and_count(run, argv, out, dataset, workdir, timeout)
 
 
 def polars_available() -> bool:
@@ -573,15 +578,7 @@ def run_polars(dataset: Dataset, label: str, workdir: Path, timeout: float) -> R
     out = workdir / "out" / f"polars-{dataset.path.stem}"
     shutil.rmtree(out, ignore_errors=True)
     argv = [PYTHON, __file__, "--child", "polars", str(dataset.path), str(out)]
-    run.measurement = measure(argv, env=_child_env(), cwd=workdir, timeout=timeout)
-    if not run.ok:
-        run.check = f"FAILED ({run.measurement.failure()})"
-        return run
-    run.rows_out, run.partitions = _count_local(out)
-    run.passed = run.rows_out == dataset.good
-    run.check = f"{run.rows_out:,} rows read back"
-    shutil.rmtree(out, ignore_errors=True)
-    return run
+    return _run_and_count(run, argv, out, dataset, workdir, timeout)
 
 
 def measure_startup(workdir: Path, repeats: int = 7) -> float | None:

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from lakekit.errors import TrinoTypeError
-from lakekit.sql.qualify import qualify_copy
+from lakekit.sql.qualify import inside, qualify_copy
 from lakekit.sql.schema import PSEUDO_COLUMNS, Schema
 
 
@@ -139,13 +139,7 @@ def _source_label(alias: str, source) -> str:
 
 def _in_clause(node: exp.Expression, select: exp.Select, clauses: tuple[str, ...]) -> bool:
     parts = [select.args.get(c) for c in clauses]
-    ids = {id(p) for p in parts if p is not None}
-    current = node
-    while current is not None and current is not select:
-        if id(current) in ids:
-            return True
-        current = current.parent
-    return False
+    return inside(node, {id(p) for p in parts if p is not None}, select)
 
 
 def _is_lambda_parameter(column: exp.Column) -> bool:
