@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from lakekit.errors import NotSupportedLocally, TrinoTypeError
+
+# The modules that define functions and node rules fill the tables both passes read
+# (registry.FUNCTIONS, emit's rule table) when imported; importing them here, once, has
+# every table complete whichever module of the package a caller imports first.
+from lakekit.sql.trino import casts, datetime, formatting, functions, unnest  # noqa: F401
+from lakekit.sql.trino.emit import Emitter
 from lakekit.sql.trino.errors import not_supported
+from lakekit.sql.trino.infer import Typer
+from lakekit.sql.trino.literals import fix_parse
 from lakekit.sql.trino.types import TType, parse_type
 
 __all__ = ["NotSupportedLocally", "Translation", "TrinoTypeError", "TType", "check_plan", "check_types", "parse_type", "translate"]
@@ -33,9 +41,6 @@ class Translation:
 
 
 def _typed_copy(statement: exp.Expression, tables: dict, sql: str | None):
-    from lakekit.sql.trino.infer import Typer
-    from lakekit.sql.trino.literals import fix_parse
-
     if not isinstance(statement, (exp.Query, exp.Values)):
         raise not_supported(f"{statement.key.upper()} statements", "the local engine runs queries")
     tree = statement.copy()
@@ -57,8 +62,6 @@ def translate(statement: exp.Expression, tables: dict[str, dict[str, TType | str
     names such as ``bigint`` or ``array<string>``, or :class:`TType`). ``sql`` is the
     text the statement was parsed from, when there is one (some literals are read from it).
     """
-    from lakekit.sql.trino.emit import Emitter
-
     tree, columns = _typed_copy(statement, tables, sql)
     emitter = Emitter()
     out = emitter.run(tree)

@@ -4,17 +4,25 @@ Where DuckDB converts differently, the cast is spelled out: a double rounds half
 from zero into an integer (DuckDB rounds half to even), ``varchar(n)`` truncates, JSON
 casts to and from SQL values follow Trino (``CAST('abc' AS JSON)`` is the JSON string
 ``"abc"``; a JSON object does not cast to varchar), timestamps print their precision.
+Importing the module adds the rule for ``CAST`` and ``TRY_CAST`` to the emitter's table.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from lakekit.sql.trino.emit import Emitter, duck_cast, from_local, string, template, to_local
+from lakekit.sql.trino.emit import Emitter, duck_cast, from_local, rule, string, template, to_local
 from lakekit.sql.trino.errors import not_supported
+from lakekit.sql.trino.infer import TYPE_KEY, ttype
+from lakekit.sql.trino.literals import normalize_zone, split_timestamp_literal
 from lakekit.sql.trino.types import TType, duckdb_type
 
 __all__ = ["emit_cast", "to_varchar"]
+
+
+@rule(exp.Cast, exp.TryCast)
+def _cast_node(em: Emitter, node: exp.Cast) -> exp.Expression:
+    return emit_cast(em, node.this, node.this.meta.get(TYPE_KEY), ttype(node), safe=isinstance(node, exp.TryCast))
 
 
 def emit_cast(em: Emitter, value: exp.Expression, source: TType | None, target: TType, safe: bool) -> exp.Expression:
@@ -60,12 +68,8 @@ def _cast(em: Emitter, value: exp.Expression, source: TType | None, target: TTyp
             raise not_supported("CAST(timestamp with time zone AS date) for a value of unknown zone")
         return _plain(to_local(value, zone), "DATE", safe)
     if target.base == "timestamp with time zone" and source.base == "varchar" and isinstance(value, exp.Literal):
-        from lakekit.sql.trino.literals import split_timestamp_literal
-
         stamp, zone = split_timestamp_literal(value.this)
         if zone:
-            from lakekit.sql.trino.literals import normalize_zone
-
             return from_local(string(stamp), normalize_zone(zone))
         return _plain(value, "TIMESTAMPTZ", safe)
     if target.base == "timestamp" and source.is_string and isinstance(value, exp.Literal):

@@ -10,17 +10,23 @@ Differences this module removes: ``date_diff`` counts whole units (DuckDB's
 ``date_diff`` counts boundaries crossed), ``date_add``/``date_trunc``/``+ INTERVAL`` on
 a DATE stay DATE, ``extract(DOW)`` is 7 on Sunday, ``millisecond()`` is the
 millisecond of the second, ``from_unixtime(x, zone)`` keeps its zone.
+
+Importing the module adds these functions to :mod:`~lakekit.sql.trino.registry`'s table.
 """
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
+from lakekit.sql.trino.casts import emit_cast
 from lakekit.sql.trino.emit import Emitter, duck_cast, from_local, number, string, template, to_local
 from lakekit.sql.trino.errors import TrinoTypeError, not_supported
-from lakekit.sql.trino.functions import F
 from lakekit.sql.trino.infer import ttype
 from lakekit.sql.trino.literals import constant_int, constant_string, constant_zone, normalize_zone
+from lakekit.sql.trino.registry import F
+from lakekit.sql.trino.timeformat import check_strftime, joda_to_strftime
 from lakekit.sql.trino.types import BIGINT, DATE, DOUBLE, INTERVAL_DAY_SECOND, VARCHAR, TType, timestamp, timestamp_tz
 
 _UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
@@ -221,8 +227,6 @@ F.add("last_day_of_month", exp.LastDay, ret=DATE, keys=("this",),
 
 
 def _date_emit(em, node, args):
-    from lakekit.sql.trino.casts import emit_cast
-
     return emit_cast(em, args[0], ttype(args[0]), DATE, safe=False)
 
 
@@ -268,13 +272,9 @@ def _iso_type(types, node):
     text = constant_string(node.this)
     if text is None:
         return timestamp_tz(3, None)
-    import re
-
-    from lakekit.sql.trino.literals import normalize_zone as zone_name
-
     m = re.search(r"(Z|[+-]\d{2}(?::?\d{2})?)$", text.strip())
     if m and "T" in text:
-        return timestamp_tz(3, zone_name(m.group(1)))
+        return timestamp_tz(3, normalize_zone(m.group(1)))
     return timestamp_tz(3, "UTC")
 
 
@@ -327,8 +327,6 @@ def _strftime_format(node: exp.Expression, function: str) -> str:
     text = constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a format computed per row")
-    from lakekit.sql.trino.timeformat import check_strftime
-
     check_strftime(text, function)
     return text
 
@@ -346,8 +344,6 @@ F.add("date_parse", exp.StrToTime, ret=timestamp(3), keys=("this", "format"),
 
 
 def _format_datetime_emit(em, node, args):
-    from lakekit.sql.trino.timeformat import joda_to_strftime
-
     value, pattern = args
     text = constant_string(pattern)
     if text is None:
@@ -361,8 +357,6 @@ F.add("format_datetime", ret=VARCHAR, arity=(2, 2), emit=_format_datetime_emit)
 
 
 def _parse_datetime_emit(em, node, args):
-    from lakekit.sql.trino.timeformat import joda_to_strftime
-
     text = constant_string(node.args["format"])
     if text is None:
         raise not_supported("parse_datetime() with a format computed per row")

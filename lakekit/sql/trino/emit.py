@@ -3,9 +3,12 @@
 The tree arrives typed by :mod:`lakekit.sql.trino.infer`. The rewrite runs bottom-up: each
 node is replaced by DuckDB expressions that give Trino's answer (``a / b`` on integers
 becomes ``a // b``, ``array_position`` returns 0 when nothing is found, a subscript
-past the end raises as Athena does). Function rules live in
-:mod:`lakekit.sql.trino.functions`; this module holds the operators, casts and query
-structure (``UNNEST``, ``VALUES``, ``FETCH ... WITH TIES``, ``TRY``).
+past the end raises as Athena does). This module holds the operators, literals and
+query structure (``VALUES``, ``FETCH ... WITH TIES``, ``TRY``) and the table of node
+rules; :mod:`~lakekit.sql.trino.casts` and :mod:`~lakekit.sql.trino.unnest` add their
+rules to that table with :func:`rule`, and function calls are emitted as the specs in
+:mod:`~lakekit.sql.trino.registry` say (filled by :mod:`~lakekit.sql.trino.functions` and
+its siblings). The package's entry imports all of them, so the tables are complete.
 
 >>> import sqlglot
 >>> from lakekit.sql.trino.infer import Typer
@@ -23,11 +26,14 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from lakekit.duckdb_macros import MACROS, _raises
 from lakekit.sql.trino.errors import not_supported
 from lakekit.sql.trino.infer import TYPE_KEY, ttype
+from lakekit.sql.trino.literals import constant_string, unicode_text
+from lakekit.sql.trino.registry import FUNCTIONS, Spec
 from lakekit.sql.trino.types import DOUBLE, TType, decimal, duckdb_type
 
-__all__ = ["Emitter", "template", "call", "string", "to_local", "from_local"]
+__all__ = ["Emitter", "rule", "template", "call", "string", "to_local", "from_local"]
 
 
 # -- building DuckDB expressions -----------------------------------------------------------
@@ -111,8 +117,6 @@ class Emitter:
     # -- helpers for rules -------------------------------------------------------------
     def macro(self, name: str, *args: exp.Expression) -> exp.Expression:
         """A call of one of lakekit's DuckDB macros (:mod:`lakekit.duckdb_macros`)."""
-        from lakekit.duckdb_macros import MACROS, _raises
-
         if name not in MACROS:
             raise AssertionError(f"no macro {name}")
         if self.try_depth and _raises(name):
@@ -158,12 +162,19 @@ class Emitter:
         if rule is not None:
             return _keep_type(node, rule(self, node))
         if TYPE_KEY in node.meta and isinstance(node, (exp.Func, exp.Anonymous)):
-            from lakekit.sql.trino.functions import FUNCTIONS
-
             spec = FUNCTIONS.lookup(node)
             if spec is not None:
-                return _keep_type(node, spec.emit_call(self, node))
+                return _keep_type(node, self.function_call(spec, node))
         return node
+
+    def function_call(self, spec: Spec, node: exp.Expression) -> exp.Expression:
+        """The DuckDB spelling of a call of the function ``spec`` describes."""
+        if spec.emit is None:
+            return node
+        args = spec.arguments(node)
+        if isinstance(spec.emit, str):
+            return template(spec.emit, *args)
+        return spec.emit(self, node, args)
 
 
 def _keep_type(old: exp.Expression, new: exp.Expression) -> exp.Expression:
@@ -349,14 +360,6 @@ def _between(em: Emitter, node: exp.Between) -> exp.Expression:
     return node
 
 
-# -- casts -------------------------------------------------------------------------------------
-@rule(exp.Cast, exp.TryCast)
-def _cast(em: Emitter, node: exp.Cast) -> exp.Expression:
-    from lakekit.sql.trino.casts import emit_cast
-
-    return emit_cast(em, node.this, _meta_type(node.this), ttype(node), safe=isinstance(node, exp.TryCast))
-
-
 # -- constructors and subscripts -------------------------------------------------------------------
 @rule(exp.Array)
 def _array(em: Emitter, node: exp.Array) -> exp.Expression:
@@ -430,8 +433,6 @@ def _column(em: Emitter, node: exp.Column) -> exp.Expression:
 
 @rule(exp.Interval)
 def _interval(em: Emitter, node: exp.Interval) -> exp.Expression:
-    from lakekit.sql.trino.literals import constant_string
-
     value = constant_string(node.this)
     unit = node.args.get("unit")
     if isinstance(unit, exp.IntervalSpan):
@@ -503,8 +504,6 @@ def _hex_literal(em: Emitter, node: exp.HexString) -> exp.Expression:
 
 @rule(exp.UnicodeString)
 def _unicode_literal(em: Emitter, node: exp.UnicodeString) -> exp.Expression:
-    from lakekit.sql.trino.literals import unicode_text
-
     return string(unicode_text(node))
 
 
@@ -591,13 +590,6 @@ def _values(em: Emitter, node: exp.Values) -> exp.Expression:
     if parent is None or isinstance(parent, (exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.CTE)) and not isinstance(parent, exp.From):
         return exp.select("*").from_(node)
     return node
-
-
-@rule(exp.Unnest)
-def _unnest(em: Emitter, node: exp.Unnest) -> exp.Expression:
-    from lakekit.sql.trino.unnest import emit_unnest
-
-    return emit_unnest(em, node)
 
 
 @rule(exp.Table)

@@ -5,6 +5,8 @@ little beyond ``%s``, so the format string (a literal) is read here and each
 specifier becomes DuckDB expressions: ``%s``, ``%d`` and ``%f`` with width, ``-``,
 ``0`` and ``,`` flags, precision, ``%%``, ``%n`` and argument indexes. Other
 conversions (``%x``, ``%e``, ``%t`` ...) are refused by name.
+
+Importing the module adds these functions to :mod:`~lakekit.sql.trino.registry`'s table.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from sqlglot import exp
 
 from lakekit.sql.trino.emit import Emitter, string, template
 from lakekit.sql.trino.errors import TrinoTypeError, not_supported
-from lakekit.sql.trino.functions import F
 from lakekit.sql.trino.infer import ttype
 from lakekit.sql.trino.literals import constant_string
+from lakekit.sql.trino.registry import F
 from lakekit.sql.trino.types import VARCHAR, decimal
 
 _SPEC = re.compile(r"%(?:(\d+)\$)?([-#+ 0,(<]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")

@@ -1,23 +1,30 @@
 """Trino's functions on DuckDB: each one's result type and its DuckDB spelling.
 
-A function is in :data:`FUNCTIONS` only when the local engine gives Trino's answer for
-it; anything else is refused by name. A spec names the Trino function, the sqlglot
-classes it parses into (and their argument keys in Trino's order), the result type,
-and the DuckDB expression (a template over the arguments, or a builder).
+Importing this module adds the functions (but those of date and time, in
+:mod:`~lakekit.sql.trino.datetime`, and ``format()`` and friends, in
+:mod:`~lakekit.sql.trino.formatting`) to the table in :mod:`~lakekit.sql.trino.registry`;
+the package's entry imports it once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlglot import exp
 
+from lakekit.sql.trino.casts import to_varchar
 from lakekit.sql.trino.emit import Emitter, concat_values, duck_cast, number, string, template
 from lakekit.sql.trino.errors import TrinoTypeError, not_supported
-from lakekit.sql.trino.infer import Env, Typer, arithmetic_type, common, concat_type, set_type, ttype
+from lakekit.sql.trino.infer import arithmetic_type, common, concat_type, lambda_result, ttype
+from lakekit.sql.trino.jsonpath import duckdb_path
 from lakekit.sql.trino.literals import constant_int, constant_string
+from lakekit.sql.trino.regex import (
+    check_pattern,
+    duckdb_replacement,
+    group_count,
+    group_may_be_unmatched,
+    is_fully_anchored,
+    uses_context,
+)
+from lakekit.sql.trino.registry import F, Spec
 from lakekit.sql.trino.types import (
     BIGINT,
     BOOLEAN,
@@ -37,121 +44,7 @@ from lakekit.sql.trino.types import (
     super_type,
 )
 
-__all__ = ["FUNCTIONS", "Spec"]
-
-FUNCTION = "function"
-
-
-def function_type(params: list[TType], result: TType) -> TType:
-    return TType(FUNCTION, elements=(*params, result))
-
-
-@dataclass
-class Spec:
-    name: str
-    ret: Any
-    emit: Any = None
-    keys: tuple[str, ...] | None = None
-    arity: tuple[int, int | None] = (0, None)
-    lambdas: Callable[[list[TType]], list[list[TType]]] | None = None
-    check: Callable[[list[TType], exp.Expression], None] | None = None
-    constant_args: tuple[int, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    # -- arguments -----------------------------------------------------------------------
-    def arguments(self, node: exp.Expression) -> list[exp.Expression]:
-        if isinstance(node, exp.Anonymous) or self.keys is None:
-            if isinstance(node, exp.Anonymous):
-                return list(node.expressions)
-            keys = [k for k in type(node).arg_types]
-        else:
-            keys = list(self.keys)
-        out: list[exp.Expression] = []
-        for key in keys:
-            value = node.args.get(key)
-            if value is None:
-                continue
-            if isinstance(value, list):
-                out.extend(v for v in value if isinstance(v, exp.Expression))
-            elif isinstance(value, exp.Expression):
-                out.append(value)
-        return out
-
-    # -- typing --------------------------------------------------------------------------
-    def infer(self, typer: Typer, node: exp.Expression, env: Env) -> TType:
-        args = self.arguments(node)
-        low, high = self.arity
-        if len(args) < low or (high is not None and len(args) > high):
-            raise TrinoTypeError(f"Unexpected parameters for function {self.name}: {len(args)} arguments")
-        types: list[TType] = []
-        lambda_params = None
-        for i, arg in enumerate(args):
-            if isinstance(arg, exp.Lambda):
-                if self.lambdas is None:
-                    raise TrinoTypeError(f"function {self.name} does not take a lambda")
-                if lambda_params is None:
-                    lambda_params = self.lambdas(types)
-                params = lambda_params[sum(1 for a in args[:i] if isinstance(a, exp.Lambda))]
-                types.append(_type_lambda(typer, arg, params, env))
-                continue
-            if i in self.constant_args:
-                types.append(set_type(arg, VARCHAR))
-                continue
-            types.append(typer.expr(arg, env))
-        if self.check is not None:
-            self.check(types, node)
-        t = self.ret(types, node) if callable(self.ret) else self.ret
-        return t
-
-    # -- emission ------------------------------------------------------------------------
-    def emit_call(self, em: Emitter, node: exp.Expression) -> exp.Expression:
-        args = self.arguments(node)
-        if self.emit is None:
-            return node
-        if isinstance(self.emit, str):
-            return template(self.emit, *args)
-        return self.emit(em, node, args)
-
-
-def _type_lambda(typer: Typer, node: exp.Lambda, params: list[TType], env: Env) -> TType:
-    names = [p.name.lower() for p in node.expressions]
-    if len(names) != len(params):
-        raise TrinoTypeError(f"lambda takes {len(params)} arguments, got {len(names)}")
-    for identifier, t in zip(node.expressions, params):
-        set_type(identifier, t)
-    body_type = typer.expr(node.this, env.with_lambdas(dict(zip(names, params))))
-    return set_type(node, function_type(params, body_type))
-
-
-def lambda_result(t: TType) -> TType:
-    return t.elements[-1]
-
-
-class Registry:
-    def __init__(self) -> None:
-        self.by_class: dict[type, Spec] = {}
-        self.by_name: dict[str, Spec] = {}
-
-    def add(self, names: str | tuple[str, ...], *classes: type, **kwargs: Any) -> Spec:
-        names = (names,) if isinstance(names, str) else names
-        spec = Spec(names[0], **kwargs)
-        for name in names:
-            self.by_name[name] = spec
-        for cls in classes:
-            self.by_class[cls] = spec
-        return spec
-
-    def lookup(self, node: exp.Expression) -> Spec | None:
-        if isinstance(node, exp.Anonymous):
-            return self.by_name.get(node.name.lower())
-        spec = self.by_class.get(type(node))
-        if spec is not None and "name_of" in spec.extra:
-            return spec.extra["name_of"](node)
-        return spec
-
-
-FUNCTIONS = Registry()
-F = FUNCTIONS
+__all__: list[str] = []  # nothing to import: the module registers its functions
 
 
 # -- type rules ---------------------------------------------------------------------------------
@@ -642,8 +535,6 @@ def _regex_literal(node: exp.Expression, function: str) -> str:
     text = constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a pattern computed per row")
-    from lakekit.sql.trino.regex import check_pattern
-
     check_pattern(text, function)
     return text
 
@@ -657,8 +548,6 @@ F.add("regexp_like", exp.RegexpLike, ret=BOOLEAN, keys=("this", "expression"), e
 
 
 def _regexp_extract(em, node, args):
-    from lakekit.sql.trino.regex import group_count, group_may_be_unmatched
-
     value = node.this
     pattern = _regex_literal(node.expression, "regexp_extract")
     group = node.args.get("group")
@@ -678,8 +567,6 @@ F.add("regexp_extract", exp.RegexpExtract, ret=VARCHAR, emit=_regexp_extract, ke
 
 
 def _regexp_extract_all(em, node, args):
-    from lakekit.sql.trino.regex import group_count, group_may_be_unmatched
-
     pattern = _regex_literal(node.expression, "regexp_extract_all")
     group = node.args.get("group")
     index = constant_int(group) if group is not None else 0
@@ -702,8 +589,6 @@ def _regexp_replace_type(types, node):
 
 
 def _regexp_replace(em, node, args):
-    from lakekit.sql.trino.regex import duckdb_replacement, group_count
-
     value = node.this
     pattern = _regex_literal(node.expression, "regexp_replace")
     replacement = node.args.get("replacement")
@@ -717,8 +602,6 @@ def _regexp_replace(em, node, args):
 
 
 def _regexp_replace_lambda(em, value, pattern, function: exp.Lambda):
-    from lakekit.sql.trino.regex import group_count, is_fully_anchored, uses_context
-
     groups = group_count(pattern)
     if uses_context(pattern) and not is_fully_anchored(pattern):
         raise not_supported("regexp_replace() with a lambda and a pattern that looks around its match")
@@ -863,8 +746,6 @@ F.add("array_histogram", ret=lambda types, node: map_of(types[0].element if type
 
 
 def _array_join_emit(em, node, args):
-    from lakekit.sql.trino.casts import to_varchar
-
     value, separator = node.this, node.expression
     replacement = node.args.get("null")
     element = ttype(value).element if ttype(value).is_array else UNKNOWN
@@ -1365,8 +1246,6 @@ F.add("grouping", exp.Grouping, ret=BIGINT, keys=("expressions",),
 # JSON
 # ================================================================================================
 def _json_path(node: exp.Expression, function: str) -> str:
-    from lakekit.sql.trino.jsonpath import duckdb_path
-
     text = node.sql(dialect="trino").strip("'") if isinstance(node, exp.JSONPath) else constant_string(node)
     if text is None:
         raise not_supported(f"{function}() with a JSON path computed per row")
@@ -1462,9 +1341,3 @@ F.add("from_big_endian_64", ret=BIGINT, arity=(1, 1),
 F.add("from_big_endian_32", ret=INTEGER, arity=(1, 1),
       emit=lambda em, node, args: template("CASE WHEN octet_length({0}) <> 4 THEN {1} ELSE CAST(CAST(('0x' || hex({0})) AS UINTEGER) AS INTEGER) END",
                                            args[0], em.fail("expected 4-byte input, but got instead")))
-
-# ================================================================================================
-# Date and time: in lakekit.sql.trino.datetime (imported for its registrations)
-# ================================================================================================
-from lakekit.sql.trino import datetime as _datetime  # noqa: E402,F401 - registers the date and time functions
-from lakekit.sql.trino import formatting as _formatting  # noqa: E402,F401 - registers format() and friends

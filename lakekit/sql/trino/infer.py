@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from lakekit.sql.trino.errors import TrinoTypeError, not_supported
+from lakekit.sql.trino.literals import constant_zone, literal_zone, unicode_text
+from lakekit.sql.trino.registry import FUNCTIONS, Spec
 from lakekit.sql.trino.types import (
     BIGINT,
     BOOLEAN,
@@ -50,9 +52,11 @@ from lakekit.sql.trino.types import (
     varchar,
 )
 
-__all__ = ["Typer", "ttype", "set_type", "datatype_to_ttype"]
+__all__ = ["Typer", "ttype", "set_type", "datatype_to_ttype", "function_type", "lambda_result"]
 
 TYPE_KEY = "tt"
+#: the base of a lambda argument's type: its parameters' types, then its body's
+FUNCTION = "function"
 
 
 def ttype(node: exp.Expression) -> TType:
@@ -66,6 +70,16 @@ def ttype(node: exp.Expression) -> TType:
 def set_type(node: exp.Expression, t: TType) -> TType:
     node.meta[TYPE_KEY] = t
     return t
+
+
+def function_type(params: list[TType], result: TType) -> TType:
+    """The type of a lambda argument taking ``params`` and giving ``result``."""
+    return TType(FUNCTION, elements=(*params, result))
+
+
+def lambda_result(t: TType) -> TType:
+    """The type of the body of a lambda of type ``t``."""
+    return t.elements[-1]
 
 
 def datatype_to_ttype(dt: exp.DataType) -> TType:
@@ -463,13 +477,45 @@ class Typer:
         if handler is not None:
             t = handler(self, node, env)
         else:
-            from lakekit.sql.trino.functions import FUNCTIONS
-
             spec = FUNCTIONS.lookup(node)
             if spec is None:
                 raise not_supported(_describe(node))
-            t = spec.infer(self, node, env)
+            t = self.function_call(spec, node, env)
         return set_type(node, t)
+
+    def function_call(self, spec: Spec, node: exp.Expression, env: Env) -> TType:
+        """The result type of a call of the function ``spec`` describes."""
+        args = spec.arguments(node)
+        low, high = spec.arity
+        if len(args) < low or (high is not None and len(args) > high):
+            raise TrinoTypeError(f"Unexpected parameters for function {spec.name}: {len(args)} arguments")
+        types: list[TType] = []
+        lambda_params = None
+        for i, arg in enumerate(args):
+            if isinstance(arg, exp.Lambda):
+                if spec.lambdas is None:
+                    raise TrinoTypeError(f"function {spec.name} does not take a lambda")
+                if lambda_params is None:
+                    lambda_params = spec.lambdas(types)
+                params = lambda_params[sum(1 for a in args[:i] if isinstance(a, exp.Lambda))]
+                types.append(self._lambda_argument(arg, params, env))
+                continue
+            if i in spec.constant_args:
+                types.append(set_type(arg, VARCHAR))
+                continue
+            types.append(self.expr(arg, env))
+        if spec.check is not None:
+            spec.check(types, node)
+        return spec.ret(types, node) if callable(spec.ret) else spec.ret
+
+    def _lambda_argument(self, node: exp.Lambda, params: list[TType], env: Env) -> TType:
+        names = [p.name.lower() for p in node.expressions]
+        if len(names) != len(params):
+            raise TrinoTypeError(f"lambda takes {len(params)} arguments, got {len(names)}")
+        for identifier, t in zip(node.expressions, params):
+            set_type(identifier, t)
+        body_type = self.expr(node.this, env.with_lambdas(dict(zip(names, params))))
+        return set_type(node, function_type(params, body_type))
 
     def exprs(self, nodes, env: Env) -> list[TType]:
         return [self.expr(n, env) for n in nodes]
@@ -542,8 +588,6 @@ def _hex(typer, node, env):
 
 @handles(exp.UnicodeString)
 def _unicode(typer, node, env):
-    from lakekit.sql.trino.literals import unicode_text
-
     return varchar(len(unicode_text(node)))
 
 
@@ -867,8 +911,6 @@ def _cast(typer, node, env):
         pass
     check_cast(source, target)
     if target.base == "timestamp with time zone" and isinstance(node.this, exp.Literal) and node.this.is_string:
-        from lakekit.sql.trino.literals import literal_zone
-
         return target.with_zone(literal_zone(node.this.this))
     return target
 
@@ -980,8 +1022,6 @@ def _at_time_zone(typer, node, env):
     if not value.is_timestamp:
         raise TrinoTypeError(f"Cannot apply AT TIME ZONE to {value}")
     zone_node = node.args["zone"]
-    from lakekit.sql.trino.literals import constant_zone
-
     return timestamp_tz(value.precision, constant_zone(zone_node, "AT TIME ZONE"))
 
 

@@ -4,19 +4,21 @@ Trino expands several arrays side by side (the shorter padded with NULLs), an ar
 rows into one column per field, a map into key and value columns, and adds the position
 with ``WITH ORDINALITY``. DuckDB's ``unnest()`` calls in one select list zip the same
 way, so each form becomes ``LATERAL (SELECT unnest(a) ..., unnest(b) ...)``.
+Importing the module adds the rule for ``UNNEST`` to the emitter's table.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from lakekit.sql.trino.emit import Emitter, template
+from lakekit.sql.trino.emit import Emitter, rule, template
 from lakekit.sql.trino.errors import not_supported
 from lakekit.sql.trino.infer import ttype
 
 __all__ = ["emit_unnest"]
 
 
+@rule(exp.Unnest)
 def emit_unnest(em: Emitter, node: exp.Unnest) -> exp.Expression:
     inner: list[exp.Expression] = []  # unnest() calls of the inner select
     outer: list[tuple[exp.Expression, str | None]] = []  # columns of the result, unnamed
