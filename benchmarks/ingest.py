@@ -11,7 +11,9 @@ same with 1% bad records, and turns each into zstd Parquet partitioned
 2. DuckDB ``COPY (SELECT ... FROM read_json(...) / read_csv(...)) TO ... (PARTITION_BY ...)``;
 3. Polars ``scan_ndjson(...).sink_parquet(PartitionBy(...))`` (when installed);
 4. ``pandas.read_json(lines=True)`` + ``awswrangler.s3.to_parquet(dataset=True)``
-   into a real moto S3 server on 127.0.0.1.
+   into a real moto S3 server on 127.0.0.1;
+   dlt (when installed): a resource of parsed records loaded as Parquet into its
+   filesystem destination (partitioned by load only).
 
 5. "real shapes" (``--real-shapes N``): a CSV with quoted multi-line fields, codes
    with leading zeros, year-first ``/`` dates and 1% bad rows, and a JSON array on one
@@ -426,6 +428,30 @@ def child_polars(source: str, out: str) -> None:
                        mkdir=True)
 
 
+def child_dlt(source: str, out: str, pipelines: str) -> None:
+    """dlt as its docs show it: a resource yielding pages of parsed records, loaded by a
+    pipeline into the filesystem destination as Parquet (dlt partitions by load, not by
+    the records' time, and picks its own codec)."""
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"  # no network from a benchmark
+    import dlt
+
+    @dlt.resource(name="events", write_disposition="append")
+    def events():
+        page = []
+        with open(source, "rb") as f:
+            for line in f:
+                page.append(json.loads(line))
+                if len(page) == 10_000:
+                    yield page
+                    page = []
+        if page:
+            yield page
+
+    pipeline = dlt.pipeline(pipeline_name="bench", destination=dlt.destinations.filesystem(bucket_url=out),
+                            dataset_name="bench", pipelines_dir=pipelines)
+    pipeline.run(events(), loader_file_format="parquet")
+
+
 def child_awswrangler(source: str, s3_path: str) -> None:
     awswrangler_ingest(source, s3_path)
 
@@ -581,6 +607,30 @@ def run_polars(dataset: Dataset, label: str, workdir: Path, timeout: float) -> R
     return _run_and_count(run, argv, out, dataset, workdir, timeout)
 
 
+def dlt_available() -> bool:
+    try:
+        import dlt  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_dlt(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
+    run = Run("dlt", label, dataset)
+    out = workdir / "out" / f"dlt-{dataset.path.stem}"
+    pipelines = workdir / "out" / f"dlt-pipelines-{dataset.path.stem}"
+    for folder in (out, pipelines):
+        shutil.rmtree(folder, ignore_errors=True)
+    argv = [PYTHON, __file__, "--child", "dlt", str(dataset.path), str(out), str(pipelines)]
+    # Only the events table counts: dlt also writes its own _dlt_* state tables.
+    run = _run_and_count(run, argv, out / "bench" / "events", dataset, workdir, timeout)
+    run.notes.append("dlt writes one folder per load (no year/month/day partitions), snappy-compressed, "
+                     "with two columns of its own (_dlt_load_id, _dlt_id)")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(pipelines, ignore_errors=True)
+    return run
+
+
 def measure_startup(workdir: Path, repeats: int = 7) -> float | None:
     """Milliseconds from starting ``lakekit ingest`` to its first read of the source:
     interpreter start-up and every import before the first byte. The child records
@@ -701,6 +751,12 @@ def machine() -> list[str]:
         wr_version = awswrangler.__version__
     except ImportError:
         wr_version = "not installed"
+    try:
+        import dlt
+
+        dlt_version = dlt.__version__
+    except ImportError:
+        dlt_version = "not installed"
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -718,7 +774,7 @@ def machine() -> list[str]:
     return [
         f"- Machine: {os.cpu_count()} CPUs ({cpu}), {mem}, {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, pyarrow {pyarrow.__version__}, duckdb {duckdb.__version__}, "
-        f"pandas {pandas.__version__}, awswrangler {wr_version}",
+        f"pandas {pandas.__version__}, awswrangler {wr_version}, dlt {dlt_version}",
         f"- lakekit: {LAKEKIT_UNDER_TEST.description}",
     ]
 
@@ -760,6 +816,7 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
     lk_clean, lk_bad = find("lakekit", "clean"), find("lakekit", "1% bad")
     dd_clean, dd_bad = find("DuckDB COPY", "clean"), find("DuckDB COPY", "1% bad")
     wr_clean = find("pandas + awswrangler", "clean")
+    dlt_clean = find("dlt", "clean")
     pl_clean = find("Polars", "clean")
     lk_bad_rate = lk_bad.records_per_second if lk_bad and lk_bad.passed else None
 
@@ -813,6 +870,7 @@ def report(runs: list[Run], scaling: list[Run], args: argparse.Namespace, clean:
         ("lakekit / DuckDB COPY records per CPU second, 1% bad (no target)",
          _ratio(cpu(dd_bad), cpu(lk_bad) if lk_bad_rate else None)),
         ("lakekit / awswrangler records per CPU second, clean (no target)", _ratio(cpu(wr_clean), cpu(lk_clean))),
+        ("lakekit / dlt records/s, clean (no target)", _ratio(rate(lk_clean), rate(dlt_clean))),
     ):
         lines.append(f"| {name} | {_fmt(value, '.2f')}{'x' if value is not None else ''} | | |")
     lines += ["", "Seconds are wall time (median of the repeats when more than one); CPU s is user + system "
@@ -903,6 +961,8 @@ def _plans(args: argparse.Namespace, clean_sets: dict[int, Dataset], bad_set: Da
     plans.append(Plan("DuckDB COPY, 1% bad", run_duckdb, (bad_set, "1% bad", args.workdir, args.timeout)))
     if not args.skip_polars and polars_available():
         plans.append(Plan("Polars, clean", run_polars, (clean, "clean", args.workdir, args.timeout)))
+    if not args.skip_dlt and dlt_available():
+        plans.append(Plan("dlt, clean", run_dlt, (clean, "clean", args.workdir, args.timeout)))
     if not args.skip_csv:
         for label, key in (("CSV", "csv"), ("CSV multi-line", "csv multi-line")):
             lakekit_plan(more[key], label)
@@ -930,6 +990,7 @@ def _child(tool: str, rest: list[str]) -> int:
         "polars": lambda: child_polars(rest[0], rest[1]),
         "duckdb-real": lambda: child_duckdb_real(rest[0], rest[1]),
         "awswrangler": lambda: child_awswrangler(rest[0], rest[1]),
+        "dlt": lambda: child_dlt(rest[0], rest[1], rest[2]),
     }
     if tool not in children:
         raise SystemExit(f"unknown child {tool!r}")
@@ -960,6 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-csv", action="store_true", help="leave out the CSV inputs")
     parser.add_argument("--skip-wide", action="store_true", help=f"leave out the {WIDE_DAYS:,}-partition input")
     parser.add_argument("--skip-polars", action="store_true", help="leave out Polars (also left out when not installed)")
+    parser.add_argument("--skip-dlt", action="store_true", help="leave out dlt (also left out when not installed)")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lakekit-bench",
                         help="where input files (kept, reused) and outputs (deleted after checking) go")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -33,6 +34,10 @@ def test_quick_run_reports_every_tool_with_checked_row_counts(tmp_path):
     assert "ok: 3,000 rows read back from moto S3" in rows[("pandas + awswrangler", "clean")]
     assert "ok: 3,000 rows read back" in rows[("DuckDB COPY", "CSV")]
     assert "ok: 3,000 rows read back" in rows[("DuckDB COPY", "CSV multi-line")]
+    if importlib.util.find_spec("dlt") is not None:
+        assert "ok: 3,000 rows read back" in rows[("dlt", "clean")]
+    else:
+        assert ("dlt", "clean") not in rows
     lakekit = rows[("lakekit", "clean")]
     assert "not run" in lakekit or "rows read back" in lakekit
     assert "| lakekit / awswrangler records/s, clean |" in report
