@@ -5,20 +5,15 @@ locations Glue lists, every object under them."""
 
 from __future__ import annotations
 
-import fcntl
 import time
 
 import boto3
 
-from tests.ingestion.stream_helpers import StreamProcess
+from tests.ingestion.stream_helpers import KILL_SLACK_S, StreamProcess
 from tests.ingestion.test_stream import _Producer
 from tests.readers import athena_rows, flatten
 
 BUCKET = "stream-lake"
-#: SPEC promises what was read a second before the kill; the test allows one more for
-#: a machine shared by many processes, where the spooling PUT and the process itself
-#: wait for a CPU
-SLACK_S = 1.0
 
 
 def test_kill_9_of_a_stream_into_s3_loses_at_most_the_last_second_and_doubles_nothing(aws, tmp_path):
@@ -29,9 +24,7 @@ def test_kill_9_of_a_stream_into_s3_loses_at_most_the_last_second_and_doubles_no
     base = 1
     for pause in (1.5, 3.0):  # two kill points: while a batch fills, and some batches later
         stream = StreamProcess(warehouse, "--buffer-interval", "0.5s", *lake)
-        # A write that returned is then in lakekit's hands, not in a 64 KiB pipe buffer
-        # (2.7 s of records here): the pipe holds one page.
-        fcntl.fcntl(stream.proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+        stream.one_page_pipe()  # a returned write was read (a 64 KiB pipe holds 2.7 s of records)
         producer = _Producer(stream.proc.stdin, base)
         producer.start()
         # A restarted stream commits the dead one's spool before it reads its own input:
@@ -44,7 +37,7 @@ def test_kill_9_of_a_stream_into_s3_loses_at_most_the_last_second_and_doubles_no
         stream.proc.wait()
         producer.stopped.set()
         producer.join()
-        guarantees.append((base, producer.written_before(kill_at - 1.0 - SLACK_S), producer.next - 1))
+        guarantees.append((base, producer.written_before(kill_at - 1.0 - KILL_SLACK_S), producer.next - 1))
         base = producer.next + 1_000_000
     final = StreamProcess(warehouse, "--buffer-interval", "1h", *lake)
     final.close_input()
