@@ -19,9 +19,6 @@ A commit (an ingest, a batch of a stream, a compaction) goes through four steps:
    record go, and nothing any reader sees changed. After the commit point nothing
    can fail the commit; what a kill leaves there (a Glue switch not yet made, a
    pending record) is finished by the next writer's :func:`recover`.
-
-:func:`commit_batch` is the whole protocol for one batch of already written files
-(what a streaming ingest commits each time its buffer fills).
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lakekit import paths
-from lakekit.catalog.base import APPEND, Catalog, Commit, CommitResult, DataFile, Load, PartitionChange, Table
+from lakekit.catalog.base import Catalog, Commit, CommitResult, Table
 from lakekit.errors import LakekitError, StorageError
 from lakekit.pause import pause_point
 from lakekit.storage import Storage
@@ -52,7 +49,6 @@ __all__ = [
     "begin",
     "collect_garbage",
     "commit",
-    "commit_batch",
     "discard",
     "recover",
 ]
@@ -107,32 +103,6 @@ def commit(storage: Storage, catalog: Catalog, request: Commit) -> CommitResult:
         with contextlib.suppress(LakekitError):
             collect_garbage(storage, catalog, request.table)
     return result
-
-
-def commit_batch(
-    storage: Storage,
-    catalog: Catalog,
-    table: Table,
-    pending: Pending,
-    files: Sequence[DataFile],
-    loads: Sequence[Load],
-    *,
-    retain_seconds: float = DEFAULT_RETAIN_S,
-) -> CommitResult:
-    """Append one batch of files, already written under ``pending.folder``, once.
-
-    ``loads`` name the batch's sources with their content hashes (sha256 of the bytes
-    received, or an S3 ETag): if any of them is already loaded into the table when the
-    commit point comes, nothing is committed (``duplicate_hashes`` says which) and the
-    batch's files are removed, so a batch retried after a crash commits exactly once.
-    """
-    keys = [c.name for c in table.partition_keys]
-    by_partition: dict[tuple[str, ...], list[DataFile]] = {}
-    for f in files:
-        by_partition.setdefault(tuple(f.partition_values), []).append(f)
-    changes = [PartitionChange(values, pending.location(keys, values), tuple(group), APPEND)
-               for values, group in sorted(by_partition.items())]
-    return commit(storage, catalog, Commit(table, pending.commit_id, changes, list(loads), "ingest", retain_seconds))
 
 
 def discard(storage: Storage, commit_id: str, folder: str | None) -> None:
