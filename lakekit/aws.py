@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
@@ -30,10 +31,9 @@ _BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidAccessKeyId
                               "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"})
 
 # Clients are thread-safe and slow to build (each loads its service model), so one is
-# kept per service and session; for the default session, per environment that boto3
-# reads, so changing AWS_* variables (tests do) gets a fresh client.
+# kept per service and session; for the default session, for the environment boto3
+# reads now (see _ForCurrentEnvironment).
 _CLIENTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
-_DEFAULT_CLIENTS: dict[tuple, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 _ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
              "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
@@ -44,15 +44,39 @@ def _env_key() -> tuple:
     return tuple(os.environ.get(k) for k in _ENV_KEYS)
 
 
+class _ForCurrentEnvironment:
+    """What lakekit builds from the default session (clients, S3 file systems), kept
+    while the AWS_* environment boto3 reads stays the same. A change gets fresh ones and
+    lets the old ones go: a process that changes it again and again (a notebook trying
+    profiles, a test suite with a config file per test) would otherwise keep every
+    client it ever made, each holding its service model (S3, Glue and Athena together
+    about 100,000 objects), and every garbage collection would walk them all."""
+
+    def __init__(self) -> None:
+        # reentrant: the default S3 file system is built from the default S3 client
+        self._lock = threading.RLock()
+        self._env: tuple | None = None
+        self._built: dict[str, Any] = {}
+
+    def get(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            env = _env_key()
+            if env != self._env:
+                self._env, self._built = env, {}
+            built = self._built
+            if name not in built:
+                built[name] = build()
+            return built[name]
+
+
+_DEFAULT_SESSION = _ForCurrentEnvironment()
+
+
 def aws_client(service: str, boto3_session: boto3.Session | None = None) -> Any:
     """The one place lakekit makes AWS clients (one per service and session)."""
+    if boto3_session is None:
+        return _DEFAULT_SESSION.get(f"client:{service}", lambda: _new_client(service, None))
     with _CLIENTS_LOCK:
-        if boto3_session is None:
-            key = (service, *_env_key())
-            client = _DEFAULT_CLIENTS.get(key)
-            if client is None:
-                client = _DEFAULT_CLIENTS[key] = _new_client(service, None)
-            return client
         per_session = _CLIENTS.setdefault(boto3_session, {})
         if service not in per_session:
             per_session[service] = _new_client(service, boto3_session)
@@ -78,9 +102,6 @@ def _new_client(service: str, boto3_session: boto3.Session | None) -> Any:
     return session.client(service, config=config, **kwargs)
 
 
-_FILESYSTEMS: dict[tuple, pafs.S3FileSystem] = {}
-
-
 def s3_filesystem(boto3_session: boto3.Session | None = None) -> pafs.S3FileSystem:
     """A pyarrow S3 filesystem configured from boto3's own settings.
 
@@ -89,11 +110,7 @@ def s3_filesystem(boto3_session: boto3.Session | None = None) -> pafs.S3FileSyst
     local moto server and real AWS take the same path.
     """
     if boto3_session is None:
-        key = _env_key()
-        fs = _FILESYSTEMS.get(key)
-        if fs is None:
-            fs = _FILESYSTEMS[key] = _new_s3_filesystem(None)
-        return fs
+        return _DEFAULT_SESSION.get("s3_filesystem", lambda: _new_s3_filesystem(None))
     return _new_s3_filesystem(boto3_session)
 
 
