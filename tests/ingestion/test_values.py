@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pyarrow as pa
 import pytest
@@ -154,3 +155,70 @@ def test_json_doubles_beyond_2_53_go_back_to_the_text():
 def test_leading_zero_text_in_a_bigint_column_is_a_problem_not_a_number():
     converted = convert_text(pa.array(["10001", "02134"]), pa.int64(), "zip")
     assert converted.array.to_pylist()[0] == 10001 and converted.bad.tolist() == [False, True]
+
+
+def _int_rule(text: str):
+    """The bigint rule for text, as docs/ingest.md states it, in Python's own terms:
+    (value, None) or (None, the kind of problem)."""
+    body = text.strip()
+    if re.fullmatch(r"[+-]?0[0-9].*", body):
+        return None, "leading zero"
+    m = re.fullmatch(r"([+-]?(?:0|[1-9][0-9]*))(?:\.0*)?", body)
+    if m is None:
+        return None, "not an integer"
+    value = int(m.group(1))
+    return (value, None) if -(2**63) <= value < 2**63 else (None, "outside 64 bits")
+
+
+_CANONICAL_INTS = st.integers(-(10**18) + 1, 10**18 - 1).map(str)
+_OTHER_INT_TEXTS = st.one_of(
+    st.integers(-(2**64), 2**64).map(lambda i: f"+{i}" if i >= 0 else str(i)),  # a sign, or beyond 18 digits
+    st.integers(-1000, 1000).map(lambda i: f" {i}\t"), st.integers(-1000, 1000).map(lambda i: f"{i}.00"),
+    st.integers(0, 999).map(lambda i: f"0{i}"), st.sampled_from(["1.5", "x", "1e3", "-", "+", "0x10", "٣"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CANONICAL_INTS, min_size=1, max_size=40), st.lists(_OTHER_INT_TEXTS, max_size=2),
+       st.lists(st.booleans(), max_size=40))
+def test_bigint_text_plain_or_not_follows_the_rule(plain, others, nulls):
+    """Columns of only plain integers take a one-cast shortcut; a column with any other
+    form takes the full rules. Either way every value is what the rule says."""
+    texts = plain + others
+    values = [None if i < len(nulls) and nulls[i] else t for i, t in enumerate(texts)]
+    converted = convert_text(pa.array(values, pa.string()), pa.int64(), "id")
+    got, errors = converted.array.to_pylist(), converted.errors()
+    for i, text in enumerate(values):
+        if text is None:
+            assert got[i] is None and i not in errors
+            continue
+        expected, problem = _int_rule(text)
+        if problem is None:
+            assert got[i] == expected and i not in errors, text
+        else:
+            assert i in errors, text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(-(10**15) + 1, 10**15 - 1).map(str),
+                          st.decimals(-(10**14), 10**14, places=6, allow_nan=False).map(lambda d: str(d)),
+                          st.floats(-1e14, 1e14).map(lambda f: f"{f:.17f}")), min_size=1, max_size=40))
+def test_plain_double_text_is_python_float(texts):
+    texts = [t[1:] if t.startswith("-") and float(t) == 0 and t.lstrip("-0.") else t for t in texts]
+    converted = convert_text(pa.array(texts), pa.float64(), "amount")
+    assert converted.bad is None
+    assert converted.array.to_pylist() == [float(t) for t in texts]
+
+
+def test_a_plus_sign_in_a_bigint_column_is_the_number(tmp_path):
+    """"+5" reads as 5 (it used to stop the whole ingest with Arrow's cast error)."""
+    import lakekit
+    from tests.helpers import read_back_duckdb
+
+    src = tmp_path / "e.csv"
+    src.write_text("id,ts\n1,2024-03-07T10:00:00Z\n+5,2024-03-07T12:00:00Z\n-7,2024-03-07T13:00:00Z\n"
+                   "+0,2024-03-07T14:00:00Z\n")
+    result = lakekit.ingest(str(src), "d.t", timestamp_column="ts", warehouse=str(tmp_path / "wh"))
+    assert (result.records_written, result.records_rejected) == (4, 0)
+    rows, names = read_back_duckdb(str(tmp_path / "wh" / "d" / "t"), "ts")
+    assert [row[names.index("id")] for row in rows] == [1, 5, -7, 0]
