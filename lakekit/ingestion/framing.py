@@ -96,7 +96,32 @@ class CsvGrammar:
         return None
 
     def cut(self, buf: bytes) -> int:
-        """Offset just past the last whole record (with its line break) in ``buf``."""
+        """Offset just past the last whole record (with its line break) in ``buf``.
+
+        Only records with a quote need the grammar: every line break of a line without
+        one, reached at a record boundary, ends a record. So the search jumps from one
+        quoted line to the next with ``bytes.find`` and matches the grammar one record
+        at a time there, the same records the whole-buffer match (:meth:`cut_by_grammar`)
+        finds, without running Python's regular-expression engine over every line while
+        holding the interpreter's lock (it was most of the main thread's work on a
+        CSV with quoted fields).
+        """
+        pos, n = 0, len(buf)
+        match = self._record.match
+        while pos < n:
+            quote = buf.find(b'"', pos)
+            if quote < 0:
+                return max(pos, buf.rfind(b"\n", pos) + 1, buf.rfind(b"\r", pos) + 1)
+            # The quoted line starts just past the last line break before its quote.
+            start = max(pos, buf.rfind(b"\n", pos, quote) + 1, buf.rfind(b"\r", pos, quote) + 1)
+            m = match(buf, start)
+            if m is None:
+                return start  # a quote still open (or a damaged record): the caller decides
+            pos = m.end()
+        return pos
+
+    def cut_by_grammar(self, buf: bytes) -> int:
+        """:meth:`cut` by matching the whole buffer with the grammar (the reference)."""
         return self._records.match(buf).end()
 
     def records(self, data: bytes, first_line: int, eof: bool = True

@@ -212,3 +212,26 @@ def test_python_csv_agrees_on_quoted_fields():
     # The header parse uses Python's csv module; it must split as pyarrow does.
     raw = b'"a,b","c""d",e'
     assert next(csv.reader([raw.decode()])) == ["a,b", 'c"d', "e"]
+
+
+csv_lines = st.lists(st.one_of(st.sampled_from(["1,ab,c", "2,,x", "", '3,"q,1",z', '4,"two\nlines",y', '5,O"Brien,w',
+                                                '6,"x""y",v', '7,"open', 'close",u', "8,a\rb,t", '9,"",s']),
+                               st.text(alphabet='ab",\n\r ', max_size=12)), max_size=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(csv_lines, st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from([None, 3]), st.integers(0, 4))
+def test_csv_cut_jumping_between_quoted_lines_is_the_grammars_cut(lines, newline, width, drop):
+    """The cut that jumps over lines without a quote ends where the whole-buffer match
+    of the grammar ends, on any text, whole or cut off anywhere."""
+    data = newline.join(lines).encode()
+    data = data[: max(0, len(data) - drop)]
+    grammar = CsvGrammar(",", width)
+    assert grammar.cut(data) == grammar.cut_by_grammar(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(csv_text, st.sampled_from([None, 2, 3]))
+def test_csv_cut_on_any_text_is_the_grammars_cut(data, width):
+    grammar = CsvGrammar(",", width)
+    assert grammar.cut(data) == grammar.cut_by_grammar(data)
