@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -14,6 +15,19 @@ from tests.moto_server import MotoServer
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    """Collect once more, then freeze what survives, before an xdist worker reports that
+    it finished. After that report the controller gives the worker 5 s to end (execnet
+    then sends it a SIGINT), and pytest still runs full collections; over a worker's
+    heap on a loaded machine they took longer, and the KeyboardInterrupt landed in
+    hypothesis's gc callback (PytestUnraisableExceptionWarning). Frozen, what lived at
+    this collection is not walked again; garbage it found was finalized while pytest
+    still reports what finalizers raise."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
