@@ -148,11 +148,6 @@ class Emitter:
             finally:
                 self.try_depth -= 1
             return _keep_type(node, call("TRY", inner))
-        pre = _PRE_RULES.get(type(node))
-        if pre is not None:
-            replaced = pre(self, node)
-            if replaced is not None:
-                return _keep_type(node, replaced)
         for key, value in list(node.args.items()):
             if isinstance(value, exp.Expression):
                 node.set(key, self.rewrite(value))
@@ -186,22 +181,12 @@ def _keep_type(old: exp.Expression, new: exp.Expression) -> exp.Expression:
 
 
 _RULES: dict[type, Callable[[Emitter, exp.Expression], exp.Expression]] = {}
-#: rules that run before the children are rewritten (they need the Trino form)
-_PRE_RULES: dict[type, Callable[[Emitter, exp.Expression], exp.Expression | None]] = {}
 
 
 def rule(*classes: type):
     def register(fn):
         for cls in classes:
             _RULES[cls] = fn
-        return fn
-    return register
-
-
-def pre_rule(*classes: type):
-    def register(fn):
-        for cls in classes:
-            _PRE_RULES[cls] = fn
         return fn
     return register
 
