@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat as stat_module
 import tempfile
 from collections.abc import Iterator
 
@@ -56,22 +57,22 @@ class LocalBackend:
         return None  # local files have no content fingerprint for free
 
     def list_files(self, prefix: str, recursive: bool = True) -> Iterator[FileEntry]:
-        selector = pafs.FileSelector(prefix.rstrip("/"), recursive=recursive, allow_not_found=True)
-        try:
-            infos = self._fs.get_file_info(selector)
-        except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot list {prefix}: {ex}") from ex
-        for info in infos:
-            if info.type == pafs.FileType.File:
-                yield FileEntry(info.path, info.size, info.mtime_ns)
+        root = prefix.rstrip("/") or "/"
+        folders = [iter(_entries(root, root))]  # depth first, each folder in name order
+        while folders:
+            entry = next(folders[-1], None)
+            if entry is None:
+                folders.pop()
+                continue
+            kind, stat = _kind(entry)
+            if kind == "file":
+                yield FileEntry(entry.path, stat.st_size, stat.st_mtime_ns)
+            elif kind == "dir" and recursive:
+                folders.append(iter(_entries(entry.path, root)))
 
     def list_dirs(self, prefix: str) -> list[str]:
-        selector = pafs.FileSelector(prefix.rstrip("/"), recursive=False, allow_not_found=True)
-        try:
-            infos = self._fs.get_file_info(selector)
-        except (OSError, pa.ArrowException) as ex:
-            raise StorageError(f"cannot list {prefix}: {ex}") from ex
-        return [i.path for i in infos if i.type == pafs.FileType.Directory]
+        root = prefix.rstrip("/") or "/"
+        return [e.path for e in _entries(root, root) if _kind(e)[0] == "dir"]
 
     def read_tail(self, uri: str, nbytes: int) -> tuple[bytes, int]:
         try:
@@ -200,3 +201,42 @@ class LocalBackend:
             except OSError:
                 return
             cur = os.path.dirname(cur)
+
+
+# Listing walks the folders itself rather than through pyarrow's recursive selector:
+# other writers remove their staging folders, spill files and the temporary files of
+# exclusive creates while a listing runs, and concurrent first ingests create a new
+# table's folder. pyarrow's selector, finding no folder, asks again whether it exists
+# and fails the listing when another writer created it in between. Here an entry not
+# there when it is read is simply not listed. Symbolic links are followed, as pyarrow's
+# listing does.
+
+
+def _entries(folder: str, root: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except FileNotFoundError:
+        # Not there when it was listed. Whether it exists a moment later says nothing:
+        # another writer may be creating the table's first folder right now.
+        return []
+    except NotADirectoryError:
+        if folder == root:
+            raise StorageError(f"cannot list {root}: not a folder") from None
+        return []  # replaced by a file since its parent was listed
+    except OSError as ex:
+        raise StorageError(f"cannot list {folder}: {ex}") from ex
+
+
+def _kind(entry: os.DirEntry) -> tuple[str | None, os.stat_result | None]:
+    """("dir" | "file" | None, its stat): None for an entry gone since it was listed
+    (or a dangling link)."""
+    try:
+        stat = entry.stat()
+    except FileNotFoundError:
+        return None, None
+    except OSError as ex:
+        raise StorageError(f"cannot list {entry.path}: {ex}") from ex
+    if stat_module.S_ISDIR(stat.st_mode):
+        return "dir", stat
+    return ("file", stat) if stat_module.S_ISREG(stat.st_mode) else (None, None)
