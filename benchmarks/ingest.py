@@ -35,6 +35,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -591,9 +592,10 @@ def run_duckdb_csv(dataset: Dataset, label: str, workdir: Path, timeout: float) 
     return _run_and_count(run, argv, out, dataset, workdir, timeout)
 
 
-def polars_available() -> bool:
+def installed(module: str) -> bool:
+    """Whether an optional competitor (the bench extra's Polars, dlt) can be imported."""
     try:
-        import polars  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
         return False
     return True
@@ -605,14 +607,6 @@ def run_polars(dataset: Dataset, label: str, workdir: Path, timeout: float) -> R
     shutil.rmtree(out, ignore_errors=True)
     argv = [PYTHON, __file__, "--child", "polars", str(dataset.path), str(out)]
     return _run_and_count(run, argv, out, dataset, workdir, timeout)
-
-
-def dlt_available() -> bool:
-    try:
-        import dlt  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def run_dlt(dataset: Dataset, label: str, workdir: Path, timeout: float) -> Run:
@@ -959,9 +953,9 @@ def _plans(args: argparse.Namespace, clean_sets: dict[int, Dataset], bad_set: Da
     lakekit_plan(bad_set, "1% bad")
     plans.append(Plan("DuckDB COPY, clean", run_duckdb, (clean, "clean", args.workdir, args.timeout)))
     plans.append(Plan("DuckDB COPY, 1% bad", run_duckdb, (bad_set, "1% bad", args.workdir, args.timeout)))
-    if not args.skip_polars and polars_available():
+    if not args.skip_polars and installed("polars"):
         plans.append(Plan("Polars, clean", run_polars, (clean, "clean", args.workdir, args.timeout)))
-    if not args.skip_dlt and dlt_available():
+    if not args.skip_dlt and installed("dlt"):
         plans.append(Plan("dlt, clean", run_dlt, (clean, "clean", args.workdir, args.timeout)))
     if not args.skip_csv:
         for label, key in (("CSV", "csv"), ("CSV multi-line", "csv multi-line")):

@@ -8,6 +8,7 @@ import json
 import os
 import select
 import subprocess
+import threading
 import time
 
 import duckdb
@@ -94,3 +95,40 @@ def table_column(warehouse: str, column: str, table: str = "s.t") -> list:
     con = duckdb.connect()
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     return [r[0] for r in con.execute(f"SELECT {column} FROM read_parquet([{listed}], union_by_name=true)").fetchall()]
+
+
+class Producer(threading.Thread):
+    """Writes numbered records into a pipe at a fixed rate, noting when each write returned."""
+
+    def __init__(self, pipe, start: int, rate: float = 400.0):
+        super().__init__(daemon=True)
+        self.pipe, self.next, self.rate = pipe, start, rate
+        self.written: list[tuple[int, float]] = []  # (last number of a write, time it returned)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        per_tick = max(1, int(self.rate / 50))
+        while not self.stopped.is_set():
+            first = self.next
+            try:
+                self.pipe.write(b"".join(record(n) for n in range(first, first + per_tick)))
+                self.pipe.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                return
+            self.next += per_tick
+            self.written.append((self.next - 1, time.monotonic()))
+            time.sleep(1 / 50)
+
+    def written_before(self, moment: float) -> int:
+        return max((n for n, t in self.written if t <= moment), default=0)
+
+
+def kill_mid_stream(stream: StreamProcess, producer: Producer, first: int) -> tuple[int, int, int]:
+    """kill -9 the stream now and stop its producer: (the round's first number, the last
+    number the kill's guarantee covers, the last number written)."""
+    kill_at = time.monotonic()
+    stream.proc.kill()
+    stream.proc.wait()
+    producer.stopped.set()
+    producer.join()
+    return first, producer.written_before(kill_at - 1.0 - KILL_SLACK_S), producer.next - 1

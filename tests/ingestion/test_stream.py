@@ -10,14 +10,13 @@ import os
 import random
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
 
 import lakekit
 from tests.helpers import LAKEKIT
-from tests.ingestion.stream_helpers import KILL_SLACK_S, StreamProcess, record, table_column
+from tests.ingestion.stream_helpers import Producer, StreamProcess, kill_mid_stream, record, table_column
 
 SPEC_KEYS = ["table", "ingest_id", "records_read", "records_written", "records_rejected", "files_written",
              "bytes_written", "partitions_written", "rejects_uri", "skipped_sources", "seconds", "renamed_columns",
@@ -175,32 +174,6 @@ def test_stdin_cannot_be_mixed_with_files_or_given_file_only_flags(tmp_path, war
 
 
 # -- the spool under kill -9 ----------------------------------------------------------------------
-class _Producer(threading.Thread):
-    """Writes numbered records into a pipe at a fixed rate, noting when each write returned."""
-
-    def __init__(self, pipe, start: int, rate: float = 400.0):
-        super().__init__(daemon=True)
-        self.pipe, self.next, self.rate = pipe, start, rate
-        self.written: list[tuple[int, float]] = []  # (last number of a write, time it returned)
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        per_tick = max(1, int(self.rate / 50))
-        while not self.stopped.is_set():
-            first = self.next
-            try:
-                self.pipe.write(b"".join(record(n) for n in range(first, first + per_tick)))
-                self.pipe.flush()
-            except (BrokenPipeError, ValueError, OSError):
-                return
-            self.next += per_tick
-            self.written.append((self.next - 1, time.monotonic()))
-            time.sleep(1 / 50)
-
-    def written_before(self, moment: float) -> int:
-        return max((n for n, t in self.written if t <= moment), default=0)
-
-
 def test_kill_9_at_random_moments_loses_at_most_the_last_second_and_doubles_nothing(warehouse):
     rng = random.Random(int(os.environ.get("LAKEKIT_TEST_SEED", "14")))
     guarantees = []
@@ -208,7 +181,7 @@ def test_kill_9_at_random_moments_loses_at_most_the_last_second_and_doubles_noth
     for _round in range(4):
         stream = StreamProcess(warehouse, "--buffer-interval", "0.4s")
         stream.one_page_pipe()  # a returned write was read (a 64 KiB pipe holds 2.7 s of records)
-        producer = _Producer(stream.proc.stdin, base)
+        producer = Producer(stream.proc.stdin, base)
         producer.start()
         # A restarted stream commits the dead one's spool before it reads its own input:
         # wait until a batch of this round's own records is in the table.
@@ -217,12 +190,7 @@ def test_kill_9_at_random_moments_loses_at_most_the_last_second_and_doubles_noth
         # From the first write to here took at least the 0.4 s cut, so even the earliest
         # kill (1.8 s on) leaves records written before the moment its guarantee covers.
         time.sleep(rng.uniform(1.8, 3.0))
-        kill_at = time.monotonic()
-        stream.proc.kill()
-        stream.proc.wait()
-        producer.stopped.set()
-        producer.join()
-        guarantees.append((base, producer.written_before(kill_at - 1.0 - KILL_SLACK_S), producer.next - 1))
+        guarantees.append(kill_mid_stream(stream, producer, base))
         base = producer.next + 1_000_000  # the next round's numbers are told apart from this one's
     final = StreamProcess(warehouse, "--buffer-interval", "1h")
     final.close_input()

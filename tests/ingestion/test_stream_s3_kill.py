@@ -9,8 +9,7 @@ import time
 
 import boto3
 
-from tests.ingestion.stream_helpers import KILL_SLACK_S, StreamProcess
-from tests.ingestion.test_stream import _Producer
+from tests.ingestion.stream_helpers import Producer, StreamProcess, kill_mid_stream
 from tests.readers import athena_rows, flatten
 
 BUCKET = "stream-lake"
@@ -25,19 +24,14 @@ def test_kill_9_of_a_stream_into_s3_loses_at_most_the_last_second_and_doubles_no
     for pause in (1.5, 3.0):  # two kill points: while a batch fills, and some batches later
         stream = StreamProcess(warehouse, "--buffer-interval", "0.5s", *lake)
         stream.one_page_pipe()  # a returned write was read (a 64 KiB pipe holds 2.7 s of records)
-        producer = _Producer(stream.proc.stdin, base)
+        producer = Producer(stream.proc.stdin, base)
         producer.start()
         # A restarted stream commits the dead one's spool before it reads its own input:
         # wait until a batch of this round's own records is in the table.
         while not any(n >= base for n in flatten(athena_rows("s", "t", column="n"))):
             stream.next_doc(timeout=120)
         time.sleep(pause)
-        kill_at = time.monotonic()
-        stream.proc.kill()
-        stream.proc.wait()
-        producer.stopped.set()
-        producer.join()
-        guarantees.append((base, producer.written_before(kill_at - 1.0 - KILL_SLACK_S), producer.next - 1))
+        guarantees.append(kill_mid_stream(stream, producer, base))
         base = producer.next + 1_000_000
     final = StreamProcess(warehouse, "--buffer-interval", "1h", *lake)
     final.close_input()
